@@ -1,0 +1,248 @@
+//! Typed settings: compiled-in defaults (config/default.toml), the same file
+//! in the working directory, a profile file, then `ACCORD__SECTION__KEY`
+//! environment variables. Unknown keys are rejected and values validated, so
+//! a typo stops start-up with a message naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+use crate::db::DatabaseUrl;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub status: StatusSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+    pub sqlite_busy_timeout_ms: u64,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusSettings {
+    pub due_soon_days: u32,
+}
+
+/// Where extra settings come from, besides the defaults and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// A profile name: config/<profile>.toml must exist.
+    pub profile: Option<String>,
+    /// An explicit file.
+    pub file: Option<PathBuf>,
+    /// The directory holding config/ (the working directory by default).
+    pub base_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        Self::load_with_env(sources, Env::prefixed("ACCORD__").split("__"))
+    }
+
+    fn load_with_env(sources: &Sources, env: Env) -> Result<Settings, ConfigError> {
+        let base = sources.base_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        let local_defaults = base.join("config").join("default.toml");
+        if local_defaults.is_file() {
+            figment = figment.merge(Toml::file(&local_defaults));
+        }
+        if let Some(profile) = &sources.profile {
+            let path = base.join("config").join(format!("{profile}.toml"));
+            require_file(&path, &format!("profile `{profile}`"))?;
+            figment = figment.merge(Toml::file(path));
+        }
+        if let Some(path) = &sources.file {
+            require_file(path, "configuration file")?;
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(env);
+        let settings: Settings = figment.extract().map_err(|e| {
+            ConfigError(
+                e.into_iter()
+                    .map(describe_figment_error)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Values that parse but make no sense.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, reason: String| Err(ConfigError(format!("`{key}` {reason}")));
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            return bad(
+                "server.listen",
+                format!(
+                    "= {:?} is not an address:port such as 127.0.0.1:8080",
+                    self.server.listen
+                ),
+            );
+        }
+        if self.server.max_body_bytes < 1024 {
+            return bad(
+                "server.max_body_bytes",
+                format!("= {} is below the minimum of 1024", self.server.max_body_bytes),
+            );
+        }
+        if let Err(reason) = DatabaseUrl::parse(&self.database.url) {
+            return bad("database.url", reason);
+        }
+        if self.database.pool_size == 0 {
+            return bad("database.pool_size", "= 0: the pool needs at least one connection".into());
+        }
+        if self.database.connect_timeout_secs == 0 {
+            return bad("database.connect_timeout_secs", "= 0: give at least 1 second".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return bad("log.level", format!("= {:?} is not a log filter: {e}", self.log.level));
+        }
+        if self.status.due_soon_days > 366 {
+            return bad(
+                "status.due_soon_days",
+                format!("= {} is more than a year", self.status.due_soon_days),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        // validate() has checked it; the fallback is never reached.
+        self.server
+            .listen
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    pub fn database_url(&self) -> DatabaseUrl {
+        DatabaseUrl::parse(&self.database.url)
+            .unwrap_or_else(|_| DatabaseUrl::Sqlite("accord.db".into()))
+    }
+}
+
+fn require_file(path: &Path, what: &str) -> Result<(), ConfigError> {
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(ConfigError(format!("{what}: {} does not exist", path.display())))
+    }
+}
+
+/// Figment names the key in its path; say it first, the way an operator reads it.
+fn describe_figment_error(e: figment::Error) -> String {
+    let key = e.path.join(".");
+    let mut reason = e.kind.to_string();
+    if let figment::error::Kind::UnknownField(field, _) = &e.kind {
+        let full = if key.is_empty() {
+            field.clone()
+        } else {
+            format!("{key}.{field}")
+        };
+        return format!("`{full}` is not a setting (unknown key)");
+    }
+    if let Some(md) = &e.metadata {
+        reason.push_str(&format!(" (from {})", md.name));
+    }
+    if key.is_empty() {
+        reason
+    } else {
+        format!("`{key}`: {reason}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("extra.toml");
+        std::fs::write(&file, toml).unwrap();
+        Settings::load_with_env(
+            &Sources {
+                file: Some(file),
+                base_dir: Some(dir.path().to_path_buf()),
+                profile: None,
+            },
+            Env::prefixed("ACCORD_CONFIG_TEST_NEVER_SET__").split("__"),
+        )
+    }
+
+    #[test]
+    fn defaults_are_sqlite_and_localhost_8080() {
+        let s = load("").unwrap();
+        assert_eq!(s.listen_addr().to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url(), DatabaseUrl::Sqlite("accord.db".into()));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_by_name() {
+        let e = load("[server]\nlisten_port = 9\n").unwrap_err().to_string();
+        assert!(e.contains("server.listen_port"), "{e}");
+        let e = load("[mailer]\nhost = \"x\"\n").unwrap_err().to_string();
+        assert!(e.contains("mailer"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let e = load("[server]\nlisten = \"nowhere\"\n").unwrap_err().to_string();
+        assert!(e.contains("server.listen"), "{e}");
+        let e = load("[database]\npool_size = \"many\"\n").unwrap_err().to_string();
+        assert!(e.contains("database.pool_size"), "{e}");
+        let e = load("[database]\npool_size = 0\n").unwrap_err().to_string();
+        assert!(e.contains("database.pool_size"), "{e}");
+        let e = load("[database]\nurl = \"mysql://x/y\"\n").unwrap_err().to_string();
+        assert!(e.contains("database.url"), "{e}");
+        let e = load("[log]\nlevel = \"=[\"\n").unwrap_err().to_string();
+        assert!(e.contains("log.level"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_profile_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Settings::load(&Sources {
+            profile: Some("production".into()),
+            base_dir: Some(dir.path().to_path_buf()),
+            file: None,
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("production"), "{e}");
+    }
+}

@@ -1,0 +1,234 @@
+//! Persistence plumbing: one connection type over SQLite and PostgreSQL, the
+//! pool, and the embedded migrations. Queries live in `store/`.
+
+pub mod migrate;
+pub mod schema;
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+
+/// One connection, either backend; diesel generates the common query backend.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl Conn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Postgresql(_) => Backend::Postgres,
+            Conn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+/// Where the database is. The scheme picks the backend: `postgres://` or
+/// `postgresql://` is PostgreSQL; `sqlite://path`, `sqlite:path` or a bare
+/// path is an SQLite file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("is empty: give a postgres:// URL or an SQLite file path".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err("names no SQLite file".into());
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            if scheme != "sqlite" {
+                return Err(format!(
+                    "has the scheme `{scheme}`: accord speaks postgres:// and sqlite://"
+                ));
+            }
+        }
+        Ok(DatabaseUrl::Sqlite(path.to_string()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    // Never print a PostgreSQL password into logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(url) => write!(f, "{}", redact_password(url)),
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{path}"),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Opens connections of the backend the URL names and prepares each one.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    sqlite_busy_timeout: Duration,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl, sqlite_busy_timeout: Duration) -> Self {
+        ConnectionManager {
+            url,
+            sqlite_busy_timeout,
+        }
+    }
+
+    pub fn establish(&self) -> Result<Conn, diesel::ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => Ok(Conn::Postgresql(PgConnection::establish(url)?)),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // WAL lets readers run beside the one writer; the busy timeout makes
+                // writers queue instead of failing; SQLite leaves foreign keys off
+                // unless asked, per connection.
+                let pragmas = format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.sqlite_busy_timeout.as_millis()
+                );
+                conn.batch_execute(&pragmas)
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(Conn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = Conn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, r2d2::Error> {
+        self.establish().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map(|_| ())
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut Conn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+pub struct PoolSettings {
+    pub max_size: u32,
+    pub connect_timeout: Duration,
+    pub sqlite_busy_timeout: Duration,
+}
+
+pub fn pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, r2d2::PoolError> {
+    r2d2::Pool::builder()
+        .max_size(settings.max_size)
+        .connection_timeout(settings.connect_timeout)
+        .test_on_check_out(false)
+        .build(ConnectionManager::new(
+            url.clone(),
+            settings.sqlite_busy_timeout,
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_picks_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://accord.db").unwrap(),
+            DatabaseUrl::Sqlite("accord.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:/var/lib/accord.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/accord.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("accord.db").unwrap(),
+            DatabaseUrl::Sqlite("accord.db".into())
+        );
+        assert!(DatabaseUrl::parse("mysql://x/y")
+            .unwrap_err()
+            .contains("mysql"));
+        assert!(DatabaseUrl::parse("  ").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let url = DatabaseUrl::parse("postgres://accord:s3cret@db:5432/accord").unwrap();
+        assert_eq!(url.to_string(), "postgres://accord:***@db:5432/accord");
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+}

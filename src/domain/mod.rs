@@ -1,0 +1,11 @@
+//! Pure types and rules of the domain (DESIGN.md section 2). No I/O here.
+
+pub mod ids;
+pub mod kinds;
+pub mod status;
+pub mod text;
+pub mod timeframe;
+pub mod zone;
+
+pub use ids::*;
+pub use text::{Language, LocalizedText};

@@ -1,0 +1,197 @@
+//! `accord import <file>`: programmes, protocols, agreements, parties,
+//! organisations and events from YAML (docs/import-format.md). The whole file
+//! is checked before anything is written; it is written in one transaction;
+//! records are matched on natural keys, so importing twice changes nothing.
+
+pub mod format;
+mod locate;
+pub mod plan;
+
+use std::fmt;
+use std::path::Path;
+
+use diesel::Connection;
+use serde::Serialize;
+
+use crate::db::Conn;
+use crate::store::{self, Outcome, WriteContext};
+
+/// A problem with its place in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Located {
+    pub line: Option<usize>,
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.path.is_empty()) {
+            (Some(line), false) => write!(f, "line {line}: {}: {}", self.path, self.message),
+            (Some(line), true) => write!(f, "line {line}: {}", self.message),
+            (None, false) => write!(f, "{}: {}", self.path, self.message),
+            (None, true) => write!(f, "{}", self.message),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{} problem(s) in the file; nothing was imported", .0.len())]
+    Invalid(Vec<Located>),
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+/// What an import did, per kind of record.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub created: std::collections::BTreeMap<&'static str, usize>,
+    pub updated: std::collections::BTreeMap<&'static str, usize>,
+    pub unchanged: std::collections::BTreeMap<&'static str, usize>,
+}
+
+impl Summary {
+    fn count(&mut self, what: &'static str, outcome: Outcome) {
+        let map = match outcome {
+            Outcome::Created => &mut self.created,
+            Outcome::Updated => &mut self.updated,
+            Outcome::Unchanged => &mut self.unchanged,
+        };
+        *map.entry(what).or_default() += 1;
+    }
+
+    pub fn changed_anything(&self) -> bool {
+        !self.created.is_empty() || !self.updated.is_empty()
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |m: &std::collections::BTreeMap<&'static str, usize>| {
+            if m.is_empty() {
+                "nothing".to_string()
+            } else {
+                m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+            }
+        };
+        write!(
+            f,
+            "created {}; updated {}; unchanged {}",
+            list(&self.created),
+            list(&self.updated),
+            list(&self.unchanged)
+        )
+    }
+}
+
+pub fn import_file(conn: &mut Conn, path: &Path, ctx: &WriteContext) -> Result<Summary, ImportError> {
+    let source = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    import_str(conn, &source, ctx)
+}
+
+/// Parses, checks and writes one import document. On any problem nothing is written.
+pub fn import_str(conn: &mut Conn, source: &str, ctx: &WriteContext) -> Result<Summary, ImportError> {
+    let file: format::ImportFile = match serde_norway::from_str(source) {
+        Ok(f) => f,
+        Err(e) => {
+            return Err(ImportError::Invalid(vec![Located {
+                line: e.location().map(|l| l.line()),
+                path: String::new(),
+                message: e.to_string(),
+            }]))
+        }
+    };
+    let lines = locate::Lines::of(source);
+    conn.transaction(|conn| {
+        let plan = match plan::plan(conn, &file, ctx.at, &ctx.actor)? {
+            Ok(plan) => plan,
+            Err(problems) => {
+                let located = problems
+                    .into_iter()
+                    .map(|p| Located {
+                        line: lines.line(&p.path),
+                        path: p.path,
+                        message: p.message,
+                    })
+                    .collect();
+                return Err(ImportError::Invalid(located));
+            }
+        };
+        Ok(apply(conn, ctx, plan)?)
+    })
+}
+
+fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::QueryResult<Summary> {
+    let mut summary = Summary::default();
+    for row in plan.parties {
+        let (_, outcome) = store::parties::upsert(conn, ctx, row)?;
+        summary.count("parties", outcome);
+    }
+    for (row, contacts) in plan.organisations {
+        let (_, outcome) = store::organisations::upsert(conn, ctx, row)?;
+        summary.count("organisations", outcome);
+        for contact in contacts {
+            let (_, outcome) = store::organisations::upsert_contact(conn, ctx, contact)?;
+            summary.count("contacts", outcome);
+        }
+    }
+    for (row, parties, signatories) in plan.agreements {
+        let (_, outcome) = store::agreements::upsert(conn, ctx, row, &parties, &signatories)?;
+        summary.count("agreements", outcome);
+    }
+    for (row, members) in plan.bodies {
+        let (_, outcome) = store::bodies::upsert(conn, ctx, row, &members)?;
+        summary.count("bodies", outcome);
+    }
+    for (row, decisions) in plan.meetings {
+        let (_, outcome) = store::bodies::upsert_meeting(conn, ctx, row)?;
+        summary.count("meetings", outcome);
+        for decision in decisions {
+            let (_, outcome) = store::bodies::upsert_decision(conn, ctx, decision)?;
+            summary.count("decisions", outcome);
+        }
+    }
+    for (row, parties, signatories, sections) in plan.programmes {
+        let (programme, outcome) = store::programmes::upsert(conn, ctx, row, &parties, &signatories)?;
+        summary.count("programmes", outcome);
+        for section in sections {
+            let section = store::programmes::SectionRow {
+                programme_id: programme.id.clone(),
+                ..section
+            };
+            let (_, outcome) = store::programmes::upsert_section(conn, ctx, section)?;
+            summary.count("sections", outcome);
+        }
+    }
+    for planned in plan.obligations {
+        let owner = match (&planned.row.programme_id, &planned.row.meeting_id) {
+            (Some(p), _) => store::obligations::Owner::Programme(p),
+            (None, Some(m)) => store::obligations::Owner::Meeting(m),
+            (None, None) => continue,
+        };
+        let (obligation, mut outcome) = store::obligations::upsert(conn, ctx, owner, planned.row.clone())?;
+        if store::obligations::replace_assignments(conn, ctx, &obligation.id, &planned.assignments)? && outcome == Outcome::Unchanged {
+            outcome = Outcome::Updated;
+        }
+        summary.count("obligations", outcome);
+        for (report, evidence) in planned.reports {
+            if store::reports::exists(conn, &obligation.id, &report.party_id, report.as_of)? {
+                summary.count("status reports", Outcome::Unchanged);
+                continue;
+            }
+            store::reports::append(conn, ctx, &report, &evidence)?;
+            summary.count("status reports", Outcome::Created);
+        }
+    }
+    for (row, organisers, fulfils) in plan.events {
+        let (_, outcome) = store::events::upsert(conn, ctx, row, &organisers, &fulfils)?;
+        summary.count("events", outcome);
+    }
+    Ok(summary)
+}

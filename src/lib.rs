@@ -1,0 +1,13 @@
+//! accord: keeps the promises of intergovernmental cultural cooperation
+//! programmes visible. See DESIGN.md for the layers: `api` -> `domain` +
+//! `store` -> `db`.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod import;
+pub mod server;
+pub mod store;

@@ -1,0 +1,178 @@
+//! The `accord` command line.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use accord::clock::SystemClock;
+use accord::config::{Settings, Sources};
+use accord::import::{self, ImportError};
+use accord::server;
+use accord::store::WriteContext;
+
+/// accord keeps the promises of intergovernmental cultural cooperation
+/// programmes visible: agreements, programmes, protocols, obligations and
+/// events, their deadlines and their fulfilment per party.
+#[derive(Debug, Parser)]
+#[command(name = "accord", version, about, long_about = None)]
+struct Cli {
+    /// A configuration profile: reads config/<PROFILE>.toml over the defaults.
+    #[arg(long, global = true, env = "ACCORD_PROFILE")]
+    profile: Option<String>,
+    /// A configuration file read over the defaults and the profile.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service (applies pending migrations first unless
+    /// database.migrate_on_start is false).
+    Serve {
+        /// Address and port to listen on, e.g. 0.0.0.0:8080 (default: server.listen).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit. Safe to run from several
+    /// machines at once on PostgreSQL (an advisory lock serialises them).
+    Migrate,
+    /// Load YAML files (parties, organisations, agreements, bodies, meetings,
+    /// programmes, events; see docs/import-format.md). Each file is checked
+    /// whole and written in one transaction, or not at all; importing the same
+    /// file again changes nothing.
+    Import {
+        /// The files to import, in order.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Create a fresh SQLite database with the demo data (the EAEU cultural
+    /// agreements, days of culture, the KZ-RU sub-commission meetings and an
+    /// illustrative KZ-RU 2024-2026 programme) and serve it.
+    Demo {
+        /// Address and port to listen on (default: server.listen).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+        /// The SQLite file to (re)create.
+        #[arg(long, value_name = "FILE", default_value = "accord-demo.db")]
+        database: PathBuf,
+    },
+}
+
+/// The demo data, compiled in so `accord demo` works from any directory.
+const DEMO_FILES: [(&str, &str); 2] = [
+    ("demo/reference.yaml", include_str!("../demo/reference.yaml")),
+    ("demo/kz-ru-programme-2024-2026.yaml", include_str!("../demo/kz-ru-programme-2024-2026.yaml")),
+];
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let sources = Sources { profile: cli.profile.clone(), file: cli.config.clone(), base_dir: None };
+    let settings = match Settings::load(&sources) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("accord: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    server::init_tracing(&settings.log.level);
+    match run(cli.command, settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("accord: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                settings.server.listen = listen;
+            }
+            serve(settings)
+        }
+        Command::Migrate => {
+            let pool = server::open_pool(&settings)?;
+            let applied = server::run_migrations(&pool)?;
+            println!("{} migration(s) applied; the database is up to date", applied.len());
+            Ok(())
+        }
+        Command::Import { files } => {
+            let pool = server::open_pool(&settings)?;
+            server::run_migrations(&pool)?;
+            let mut conn = pool.get().context("no database connection")?;
+            for file in files {
+                let ctx = write_context("cli:import");
+                match import::import_file(&mut conn, &file, &ctx) {
+                    Ok(summary) => println!("{}: {summary}", file.display()),
+                    Err(ImportError::Invalid(problems)) => {
+                        for p in &problems {
+                            eprintln!("{}:{p}", file.display());
+                        }
+                        anyhow::bail!("{}: {} problem(s); nothing was imported", file.display(), problems.len());
+                    }
+                    Err(e) => return Err(e).with_context(|| format!("importing {}", file.display())),
+                }
+            }
+            Ok(())
+        }
+        Command::Demo { listen, database } => {
+            if let Some(listen) = listen {
+                settings.server.listen = listen;
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = database.clone().into_os_string();
+                path.push(suffix);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e).with_context(|| format!("cannot remove {}", PathBuf::from(path).display())),
+                }
+            }
+            settings.database.url = format!("sqlite://{}", database.display());
+            let pool = server::open_pool(&settings)?;
+            server::run_migrations(&pool)?;
+            let mut conn = pool.get().context("no database connection")?;
+            for (name, source) in DEMO_FILES {
+                let ctx = write_context("demo");
+                match import::import_str(&mut conn, source, &ctx) {
+                    Ok(summary) => tracing::info!(file = name, %summary, "demo data loaded"),
+                    Err(ImportError::Invalid(problems)) => {
+                        for p in &problems {
+                            eprintln!("{name}:{p}");
+                        }
+                        anyhow::bail!("the demo data in {name} does not import");
+                    }
+                    Err(e) => return Err(e).with_context(|| format!("importing {name}")),
+                }
+            }
+            drop(conn);
+            tracing::info!(database = %database.display(), "demo database ready");
+            serve(settings)
+        }
+    }
+}
+
+fn write_context(actor: &str) -> WriteContext {
+    WriteContext { actor: actor.to_string(), at: chrono::Utc::now().naive_utc(), request_id: None }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let listen = settings.listen_addr();
+    let database = settings.database_url();
+    let state = server::prepare(settings, Arc::new(SystemClock))?;
+    let listener = TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(%listen, %database, "accord is serving");
+    actix_web::rt::System::new().block_on(async move {
+        server::http_server(state, listener)?.await?;
+        tracing::info!("accord stopped");
+        Ok(())
+    })
+}

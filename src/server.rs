@@ -1,0 +1,84 @@
+//! Assembles the service: tracing, pool, migrations, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{middleware, web, App, HttpServer};
+use anyhow::Context;
+
+use crate::api::{self, AppState};
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::db::{self, migrate, Pool, PoolSettings};
+
+/// Logs to stderr with the configured filter (RUST_LOG, if set, wins).
+pub fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second call (tests start several servers) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn open_pool(settings: &Settings) -> anyhow::Result<Pool> {
+    let url = settings.database_url();
+    db::pool(
+        &url,
+        &PoolSettings {
+            max_size: settings.database.pool_size,
+            connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
+            sqlite_busy_timeout: Duration::from_millis(settings.database.sqlite_busy_timeout_ms),
+        },
+    )
+    .with_context(|| format!("cannot open the database at {url}"))
+}
+
+pub fn run_migrations(pool: &Pool) -> anyhow::Result<Vec<String>> {
+    let mut conn = pool.get().context("no database connection for migrations")?;
+    let applied = migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    for version in &applied {
+        tracing::info!(version, "applied migration");
+    }
+    Ok(applied)
+}
+
+/// The state a server runs on: opens the pool and, when configured, migrates.
+pub fn prepare(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
+    let pool = open_pool(&settings)?;
+    if settings.database.migrate_on_start {
+        run_migrations(&pool)?;
+    }
+    Ok(AppState { pool, clock, settings: Arc::new(settings) })
+}
+
+/// An HTTP server on an already bound listener (port 0 in tests). Stops
+/// gracefully on SIGTERM and Ctrl-C, letting requests in flight finish.
+pub fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let workers = match state.settings.server.workers {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        n => n,
+    };
+    let shutdown = state.settings.server.shutdown_timeout_secs;
+    let body_limit = state.settings.server.max_body_bytes;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(api::json_config(body_limit))
+            .app_data(api::query_config())
+            .app_data(api::path_config())
+            .wrap(middleware::from_fn(api::log_requests))
+            .configure(api::configure)
+            .default_service(web::to(api::not_found))
+    })
+    .workers(workers)
+    .shutdown_timeout(shutdown)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,155 @@
+//! Queries per aggregate. Every function takes `&mut Conn`, so a use case can
+//! compose several inside one transaction (the write, its audit entries, and
+//! later the re-planned reminders commit together).
+
+pub mod agreements;
+pub mod audit;
+pub mod bodies;
+pub mod events;
+pub mod obligations;
+pub mod organisations;
+pub mod parties;
+pub mod programmes;
+pub mod reports;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+/// Who writes, when, and under which request: stamped on rows and audit entries.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    pub actor: String,
+    pub at: NaiveDateTime,
+    pub request_id: Option<String>,
+}
+
+/// What a write did to a record matched on its natural key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// A stored row with an identity, a version and timestamps.
+pub trait Record: Clone + PartialEq + Serialize {
+    const ENTITY: &'static str;
+    fn id(&self) -> &str;
+    /// Take over the identity and bookkeeping of the stored row, so that two
+    /// rows compare equal exactly when their content is the same.
+    fn carry_identity(&mut self, stored: &Self);
+    fn bump(&mut self, at: NaiveDateTime);
+}
+
+/// Decide between insert, update and nothing for `new` against the stored row.
+pub fn plan<R: Record>(stored: Option<&R>, new: &mut R, at: NaiveDateTime) -> Outcome {
+    match stored {
+        None => Outcome::Created,
+        Some(old) => {
+            new.carry_identity(old);
+            if new == old {
+                Outcome::Unchanged
+            } else {
+                new.bump(at);
+                Outcome::Updated
+            }
+        }
+    }
+}
+
+/// Implements [`Record`] for a row struct with `id`, `version`, `created_at`, `updated_at`.
+macro_rules! versioned_record {
+    ($row:ty, $entity:literal) => {
+        impl $crate::store::Record for $row {
+            const ENTITY: &'static str = $entity;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn carry_identity(&mut self, stored: &Self) {
+                self.id = stored.id.clone();
+                self.version = stored.version;
+                self.created_at = stored.created_at;
+                self.updated_at = stored.updated_at;
+            }
+            fn bump(&mut self, at: chrono::NaiveDateTime) {
+                self.version += 1;
+                self.updated_at = at;
+            }
+        }
+    };
+}
+pub(crate) use versioned_record;
+
+/// Inserts or updates a versioned row matched on its natural key, and records
+/// the change in the audit log. Returns the row's id and what happened.
+macro_rules! upsert_versioned {
+    ($conn:expr, $ctx:expr, $table:path, $stored:expr, $new:expr) => {{
+        use diesel::RunQueryDsl;
+        let mut new = $new;
+        let stored = $stored;
+        let outcome = $crate::store::plan(stored.as_ref(), &mut new, $ctx.at);
+        match outcome {
+            $crate::store::Outcome::Created => {
+                diesel::insert_into($table).values(&new).execute($conn)?;
+                $crate::store::audit::record($conn, $ctx, "create", $crate::store::entity_of(&new),
+                    $crate::store::Record::id(&new), None::<&()>, Some(&new))?;
+            }
+            $crate::store::Outcome::Updated => {
+                diesel::update($table.find($crate::store::Record::id(&new).to_string()))
+                    .set(&new)
+                    .execute($conn)?;
+                $crate::store::audit::record($conn, $ctx, "update", $crate::store::entity_of(&new),
+                    $crate::store::Record::id(&new), stored.as_ref(), Some(&new))?;
+            }
+            $crate::store::Outcome::Unchanged => {}
+        }
+        (new, outcome)
+    }};
+}
+pub(crate) use upsert_versioned;
+
+pub fn entity_of<R: Record>(_: &R) -> &'static str {
+    R::ENTITY
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Makes the set of links from one owner (an agreement's parties, say) equal
+/// to `wanted`: removes the others, adds the missing, audits each change.
+macro_rules! replace_links {
+    ($conn:expr, $ctx:expr, $table:ident, $owner_col:ident, $owner:expr, $other_col:ident, $wanted:expr, $entity:literal) => {{
+        use diesel::prelude::*;
+        let owner: &str = $owner;
+        let wanted: &[String] = $wanted;
+        let existing: Vec<String> = $table::table
+            .filter($table::$owner_col.eq(owner))
+            .select($table::$other_col)
+            .load($conn)?;
+        for gone in existing.iter().filter(|e| !wanted.contains(e)) {
+            diesel::delete(
+                $table::table
+                    .filter($table::$owner_col.eq(owner))
+                    .filter($table::$other_col.eq(gone)),
+            )
+            .execute($conn)?;
+            let link = serde_json::json!({ stringify!($owner_col): owner, stringify!($other_col): gone });
+            $crate::store::audit::record($conn, $ctx, "delete", $entity, &format!("{owner}/{gone}"), Some(&link), None::<&()>)?;
+        }
+        let mut added = std::collections::BTreeSet::new();
+        for new in wanted.iter().filter(|w| !existing.contains(w)) {
+            if !added.insert(new.clone()) {
+                continue;
+            }
+            diesel::insert_into($table::table)
+                .values(($table::$owner_col.eq(owner), $table::$other_col.eq(new)))
+                .execute($conn)?;
+            let link = serde_json::json!({ stringify!($owner_col): owner, stringify!($other_col): new });
+            $crate::store::audit::record($conn, $ctx, "create", $entity, &format!("{owner}/{new}"), None::<&()>, Some(&link))?;
+        }
+        Ok::<(), diesel::result::Error>(())
+    }};
+}
+pub(crate) use replace_links;
