@@ -75,7 +75,10 @@ impl Settings {
     }
 
     fn load_with_env(sources: &Sources, env: Env) -> Result<Settings, ConfigError> {
-        let base = sources.base_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        let base = sources
+            .base_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."));
         let mut figment = Figment::from(Toml::string(DEFAULTS));
         let local_defaults = base.join("config").join("default.toml");
         if local_defaults.is_file() {
@@ -118,20 +121,32 @@ impl Settings {
         if self.server.max_body_bytes < 1024 {
             return bad(
                 "server.max_body_bytes",
-                format!("= {} is below the minimum of 1024", self.server.max_body_bytes),
+                format!(
+                    "= {} is below the minimum of 1024",
+                    self.server.max_body_bytes
+                ),
             );
         }
         if let Err(reason) = DatabaseUrl::parse(&self.database.url) {
             return bad("database.url", reason);
         }
         if self.database.pool_size == 0 {
-            return bad("database.pool_size", "= 0: the pool needs at least one connection".into());
+            return bad(
+                "database.pool_size",
+                "= 0: the pool needs at least one connection".into(),
+            );
         }
         if self.database.connect_timeout_secs == 0 {
-            return bad("database.connect_timeout_secs", "= 0: give at least 1 second".into());
+            return bad(
+                "database.connect_timeout_secs",
+                "= 0: give at least 1 second".into(),
+            );
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
-            return bad("log.level", format!("= {:?} is not a log filter: {e}", self.log.level));
+            return bad(
+                "log.level",
+                format!("= {:?} is not a log filter: {e}", self.log.level),
+            );
         }
         if self.status.due_soon_days > 366 {
             return bad(
@@ -160,7 +175,10 @@ fn require_file(path: &Path, what: &str) -> Result<(), ConfigError> {
     if path.is_file() {
         Ok(())
     } else {
-        Err(ConfigError(format!("{what}: {} does not exist", path.display())))
+        Err(ConfigError(format!(
+            "{what}: {} does not exist",
+            path.display()
+        )))
     }
 }
 
@@ -221,13 +239,19 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let e = load("[server]\nlisten = \"nowhere\"\n").unwrap_err().to_string();
+        let e = load("[server]\nlisten = \"nowhere\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("server.listen"), "{e}");
-        let e = load("[database]\npool_size = \"many\"\n").unwrap_err().to_string();
+        let e = load("[database]\npool_size = \"many\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("database.pool_size"), "{e}");
         let e = load("[database]\npool_size = 0\n").unwrap_err().to_string();
         assert!(e.contains("database.pool_size"), "{e}");
-        let e = load("[database]\nurl = \"mysql://x/y\"\n").unwrap_err().to_string();
+        let e = load("[database]\nurl = \"mysql://x/y\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("database.url"), "{e}");
         let e = load("[log]\nlevel = \"=[\"\n").unwrap_err().to_string();
         assert!(e.contains("log.level"), "{e}");

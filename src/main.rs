@@ -66,13 +66,23 @@ enum Command {
 
 /// The demo data, compiled in so `accord demo` works from any directory.
 const DEMO_FILES: [(&str, &str); 2] = [
-    ("demo/reference.yaml", include_str!("../demo/reference.yaml")),
-    ("demo/kz-ru-programme-2024-2026.yaml", include_str!("../demo/kz-ru-programme-2024-2026.yaml")),
+    (
+        "demo/reference.yaml",
+        include_str!("../demo/reference.yaml"),
+    ),
+    (
+        "demo/kz-ru-programme-2024-2026.yaml",
+        include_str!("../demo/kz-ru-programme-2024-2026.yaml"),
+    ),
 ];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let sources = Sources { profile: cli.profile.clone(), file: cli.config.clone(), base_dir: None };
+    let sources = Sources {
+        profile: cli.profile.clone(),
+        file: cli.config.clone(),
+        base_dir: None,
+    };
     let settings = match Settings::load(&sources) {
         Ok(s) => s,
         Err(e) => {
@@ -101,7 +111,10 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             let pool = server::open_pool(&settings)?;
             let applied = server::run_migrations(&pool)?;
-            println!("{} migration(s) applied; the database is up to date", applied.len());
+            println!(
+                "{} migration(s) applied; the database is up to date",
+                applied.len()
+            );
             Ok(())
         }
         Command::Import { files } => {
@@ -116,9 +129,15 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
                         for p in &problems {
                             eprintln!("{}:{p}", file.display());
                         }
-                        anyhow::bail!("{}: {} problem(s); nothing was imported", file.display(), problems.len());
+                        anyhow::bail!(
+                            "{}: {} problem(s); nothing was imported",
+                            file.display(),
+                            problems.len()
+                        );
                     }
-                    Err(e) => return Err(e).with_context(|| format!("importing {}", file.display())),
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("importing {}", file.display()))
+                    }
                 }
             }
             Ok(())
@@ -133,7 +152,11 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
                 match std::fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e).with_context(|| format!("cannot remove {}", PathBuf::from(path).display())),
+                    Err(e) => {
+                        return Err(e).with_context(|| {
+                            format!("cannot remove {}", PathBuf::from(path).display())
+                        })
+                    }
                 }
             }
             settings.database.url = format!("sqlite://{}", database.display());
@@ -161,14 +184,19 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
 }
 
 fn write_context(actor: &str) -> WriteContext {
-    WriteContext { actor: actor.to_string(), at: chrono::Utc::now().naive_utc(), request_id: None }
+    WriteContext {
+        actor: actor.to_string(),
+        at: chrono::Utc::now().naive_utc(),
+        request_id: None,
+    }
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let listen = settings.listen_addr();
     let database = settings.database_url();
     let state = server::prepare(settings, Arc::new(SystemClock))?;
-    let listener = TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+    let listener =
+        TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, %database, "accord is serving");
     actix_web::rt::System::new().block_on(async move {
         server::http_server(state, listener)?.await?;

@@ -39,8 +39,11 @@ pub fn open_pool(settings: &Settings) -> anyhow::Result<Pool> {
 }
 
 pub fn run_migrations(pool: &Pool) -> anyhow::Result<Vec<String>> {
-    let mut conn = pool.get().context("no database connection for migrations")?;
-    let applied = migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    let mut conn = pool
+        .get()
+        .context("no database connection for migrations")?;
+    let applied =
+        migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     for version in &applied {
         tracing::info!(version, "applied migration");
     }
@@ -53,14 +56,23 @@ pub fn prepare(settings: Settings, clock: SharedClock) -> anyhow::Result<AppStat
     if settings.database.migrate_on_start {
         run_migrations(&pool)?;
     }
-    Ok(AppState { pool, clock, settings: Arc::new(settings) })
+    Ok(AppState {
+        pool,
+        clock,
+        settings: Arc::new(settings),
+    })
 }
 
 /// An HTTP server on an already bound listener (port 0 in tests). Stops
 /// gracefully on SIGTERM and Ctrl-C, letting requests in flight finish.
-pub fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+pub fn http_server(
+    state: AppState,
+    listener: TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
     let workers = match state.settings.server.workers {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
         n => n,
     };
     let shutdown = state.settings.server.shutdown_timeout_secs;

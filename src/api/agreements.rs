@@ -65,7 +65,12 @@ pub struct ProgrammeRef {
 
 fn view(row: AgreementRow, parties: Vec<String>) -> AppResult<AgreementView> {
     let signed = match (row.signed_kind, row.signed_text) {
-        (Some(kind), Some(text)) => Some(SignedView { kind, text, earliest: row.signed_earliest, latest: row.signed_latest }),
+        (Some(kind), Some(text)) => Some(SignedView {
+            kind,
+            text,
+            earliest: row.signed_earliest,
+            latest: row.signed_latest,
+        }),
         _ => None,
     };
     Ok(AgreementView {
@@ -88,7 +93,10 @@ fn view(row: AgreementRow, parties: Vec<String>) -> AppResult<AgreementView> {
     })
 }
 
-pub async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     let party = query.into_inner().party;
     let items = state
         .db(move |conn| {
@@ -124,12 +132,25 @@ pub async fn one(state: web::Data<AppState>, id: web::Path<String>) -> AppResult
                 .map(|(_, code)| code)
                 .collect();
             let signatory_ids = store::agreements::signatory_ids(conn, &row.id)?;
-            let signatories = store::organisations::by_ids(conn, &signatory_ids)?.into_iter().map(|o| o.key).collect();
+            let signatories = store::organisations::by_ids(conn, &signatory_ids)?
+                .into_iter()
+                .map(|o| o.key)
+                .collect();
             let programmes = store::programmes::of_agreement(conn, &row.id)?
                 .into_iter()
-                .map(|p| Ok(ProgrammeRef { title: text(&p.title)?, id: p.id, key: p.key }))
+                .map(|p| {
+                    Ok(ProgrammeRef {
+                        title: text(&p.title)?,
+                        id: p.id,
+                        key: p.key,
+                    })
+                })
                 .collect::<AppResult<Vec<_>>>()?;
-            Ok(AgreementDetail { agreement: view(row, parties)?, signatories, programmes })
+            Ok(AgreementDetail {
+                agreement: view(row, parties)?,
+                signatories,
+                programmes,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(detail))

@@ -23,7 +23,9 @@ pub async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         })
         .await?;
     if !up_to_date {
-        return Err(AppError::Unavailable("the database has pending migrations: run `accord migrate`".into()));
+        return Err(AppError::Unavailable(
+            "the database has pending migrations: run `accord migrate`".into(),
+        ));
     }
     Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": backend.to_string() })))
 }

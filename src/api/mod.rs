@@ -56,7 +56,11 @@ pub async fn log_requests(
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
@@ -68,7 +72,8 @@ pub async fn log_requests(
         Ok(mut res) => {
             let status = res.status().as_u16();
             if let Ok(value) = HeaderValue::from_str(&request_id) {
-                res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+                res.headers_mut()
+                    .insert(HeaderName::from_static("x-request-id"), value);
             }
             tracing::info!(request_id, method, path, status, latency_ms, "request");
             Ok(res)
@@ -96,11 +101,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Malformed query strings, paths and bodies answer problem+json like every other error.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _| AppError::BadRequest(format!("query string: {err}")).into())
+    web::QueryConfig::default()
+        .error_handler(|err, _| AppError::BadRequest(format!("query string: {err}")).into())
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _| AppError::BadRequest(format!("path: {err}")).into())
+    web::PathConfig::default()
+        .error_handler(|err, _| AppError::BadRequest(format!("path: {err}")).into())
 }
 
 pub fn json_config(limit: usize) -> web::JsonConfig {

@@ -11,7 +11,9 @@ use super::AppState;
 use crate::clock::Clock;
 use crate::db::Conn;
 use crate::domain::kinds::{CostTerms, Quantities};
-use crate::domain::status::{assess, latest_per_party, Assessment, Completion, Lifecycle, PartyStatus};
+use crate::domain::status::{
+    assess, latest_per_party, Assessment, Completion, Lifecycle, PartyStatus,
+};
 use crate::domain::timeframe::{Timeframe, TimeframeKind};
 use crate::domain::zone::parse_zone;
 use crate::domain::LocalizedText;
@@ -123,7 +125,10 @@ pub struct ObligationView {
     pub version: i32,
 }
 
-pub async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     let clock = state.clock.clone();
     let due_soon_days = state.settings.status.due_soon_days;
     let party = query.into_inner().party;
@@ -152,12 +157,17 @@ pub async fn one(state: web::Data<AppState>, id: web::Path<String>) -> AppResult
             let row = find(conn, &id)?;
             let items = assess_items(conn, &row, clock.as_ref(), due_soon_days)?;
             let sections = store::programmes::sections_of(conn, &row.id)?;
-            let codes = party_codes(conn, std::slice::from_ref(&row))?.remove(&row.id).unwrap_or_default();
+            let codes = party_codes(conn, std::slice::from_ref(&row))?
+                .remove(&row.id)
+                .unwrap_or_default();
             let as_of = clock.now().date_naive();
             let mut by_section: BTreeMap<String, Vec<ObligationView>> = BTreeMap::new();
             let mut views = Vec::new();
             for item in &items {
-                views.push((item.row.section_id.clone().unwrap_or_default(), obligation_view(item)?));
+                views.push((
+                    item.row.section_id.clone().unwrap_or_default(),
+                    obligation_view(item)?,
+                ));
             }
             for (section_id, view) in views {
                 by_section.entry(section_id).or_default().push(view);
@@ -187,10 +197,16 @@ pub async fn one(state: web::Data<AppState>, id: web::Path<String>) -> AppResult
 fn find(conn: &mut Conn, id: &str) -> AppResult<ProgrammeRow> {
     let found = if uuid::Uuid::parse_str(id).is_ok() {
         store::programmes::by_id(conn, id)?
-    } else if id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+    } else if id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
         store::programmes::by_key(conn, id)?
     } else {
-        return Err(AppError::invalid("id", format!("`{id}` is neither a UUID nor a programme key")));
+        return Err(AppError::invalid(
+            "id",
+            format!("`{id}` is neither a UUID nor a programme key"),
+        ));
     };
     found.ok_or_else(|| AppError::not_found("programme", id))
 }
@@ -224,29 +240,46 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
 
 /// Loads a programme's items with assignments and reports and computes their
 /// status for today (in each item's responsible organisation's zone).
-pub fn assess_items(conn: &mut Conn, programme: &ProgrammeRow, clock: &dyn Clock, due_soon_days: u32) -> AppResult<Vec<AssessedItem>> {
+pub fn assess_items(
+    conn: &mut Conn,
+    programme: &ProgrammeRow,
+    clock: &dyn Clock,
+    due_soon_days: u32,
+) -> AppResult<Vec<AssessedItem>> {
     let rows = store::obligations::of_owner(conn, Owner::Programme(&programme.id))?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut assignments: HashMap<String, Vec<AssignmentView>> = HashMap::new();
     for a in store::obligations::assignments_of(conn, &ids)? {
-        assignments.entry(a.obligation_id.clone()).or_default().push(a);
+        assignments
+            .entry(a.obligation_id.clone())
+            .or_default()
+            .push(a);
     }
     let mut reports: HashMap<String, Vec<PartyStatus>> = HashMap::new();
     for r in store::reports::of_obligations(conn, &ids)? {
         let status = PartyStatus {
             party: r.party_code.clone(),
-            lifecycle: Lifecycle::parse(&r.report.lifecycle).ok_or_else(|| corrupt("lifecycle", &r.report.lifecycle))?,
-            completion: Completion::parse(&r.report.completion).ok_or_else(|| corrupt("completion", &r.report.completion))?,
+            lifecycle: Lifecycle::parse(&r.report.lifecycle)
+                .ok_or_else(|| corrupt("lifecycle", &r.report.lifecycle))?,
+            completion: Completion::parse(&r.report.completion)
+                .ok_or_else(|| corrupt("completion", &r.report.completion))?,
             as_of: r.report.as_of,
             reported_at: r.report.reported_at,
         };
-        reports.entry(r.report.obligation_id.clone()).or_default().push(status);
+        reports
+            .entry(r.report.obligation_id.clone())
+            .or_default()
+            .push(status);
     }
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let kind = TimeframeKind::parse(&row.timeframe_kind).ok_or_else(|| corrupt("timeframe kind", &row.timeframe_kind))?;
-        let timeframe = Timeframe::from_parts(kind, row.timeframe_text.clone(), row.earliest, row.latest).map_err(|e| corrupt("timeframe", e))?;
-        let lifecycle = Lifecycle::parse(&row.lifecycle).ok_or_else(|| corrupt("lifecycle", &row.lifecycle))?;
+        let kind = TimeframeKind::parse(&row.timeframe_kind)
+            .ok_or_else(|| corrupt("timeframe kind", &row.timeframe_kind))?;
+        let timeframe =
+            Timeframe::from_parts(kind, row.timeframe_text.clone(), row.earliest, row.latest)
+                .map_err(|e| corrupt("timeframe", e))?;
+        let lifecycle =
+            Lifecycle::parse(&row.lifecycle).ok_or_else(|| corrupt("lifecycle", &row.lifecycle))?;
         let assigned = assignments.remove(&row.id).unwrap_or_default();
         let all_reports = reports.remove(&row.id).unwrap_or_default();
         let latest = latest_per_party(all_reports.iter(), None);
@@ -260,14 +293,35 @@ pub fn assess_items(conn: &mut Conn, programme: &ProgrammeRow, clock: &dyn Clock
             .and_then(|a| parse_zone(&a.organisation_time_zone).ok())
             .unwrap_or(chrono_tz::UTC);
         let today = clock.today_in(zone);
-        let assessment = assess(&timeframe, lifecycle, &responsible, &latest, today, due_soon_days);
-        items.push(AssessedItem { row, timeframe, lifecycle, assignments: assigned, latest, assessment });
+        let assessment = assess(
+            &timeframe,
+            lifecycle,
+            &responsible,
+            &latest,
+            today,
+            due_soon_days,
+        );
+        items.push(AssessedItem {
+            row,
+            timeframe,
+            lifecycle,
+            assignments: assigned,
+            latest,
+            assessment,
+        });
     }
     Ok(items)
 }
 
-fn summary(row: ProgrammeRow, parties: Vec<String>, items: &[AssessedItem]) -> AppResult<ProgrammeSummary> {
-    let mut counts = Counts { obligations: items.len(), ..Counts::default() };
+fn summary(
+    row: ProgrammeRow,
+    parties: Vec<String>,
+    items: &[AssessedItem],
+) -> AppResult<ProgrammeSummary> {
+    let mut counts = Counts {
+        obligations: items.len(),
+        ..Counts::default()
+    };
     for item in items {
         use crate::domain::status::Urgency;
         match item.assessment.urgency {
@@ -280,7 +334,11 @@ fn summary(row: ProgrammeRow, parties: Vec<String>, items: &[AssessedItem]) -> A
     }
     Ok(ProgrammeSummary {
         title: text(&row.title)?,
-        period: PeriodView { text: row.period_text, start: row.period_start, end: row.period_end },
+        period: PeriodView {
+            text: row.period_text,
+            start: row.period_start,
+            end: row.period_end,
+        },
         id: row.id,
         key: row.key,
         parties,
@@ -310,8 +368,18 @@ fn obligation_view(item: &AssessedItem) -> AppResult<ObligationView> {
             latest: item.timeframe.latest,
         },
         recurrence: row.recurrence.clone(),
-        quantities: row.quantities.as_deref().map(serde_json::from_str).transpose().map_err(|e| corrupt("quantities", e))?,
-        cost_terms: row.cost_terms.as_deref().map(serde_json::from_str).transpose().map_err(|e| corrupt("cost terms", e))?,
+        quantities: row
+            .quantities
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| corrupt("quantities", e))?,
+        cost_terms: row
+            .cost_terms
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| corrupt("cost terms", e))?,
         lifecycle: item.lifecycle,
         assignments: item
             .assignments
@@ -329,7 +397,12 @@ fn obligation_view(item: &AssessedItem) -> AppResult<ObligationView> {
         status: item
             .latest
             .iter()
-            .map(|s| PartyStatusView { party: s.party.clone(), lifecycle: s.lifecycle, completion: s.completion, as_of: s.as_of })
+            .map(|s| PartyStatusView {
+                party: s.party.clone(),
+                lifecycle: s.lifecycle,
+                completion: s.completion,
+                as_of: s.as_of,
+            })
             .collect(),
         assessment: item.assessment,
         overdue: item.assessment.overdue,

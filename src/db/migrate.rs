@@ -3,7 +3,7 @@
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
-use diesel::RunQueryDsl;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::Conn;
@@ -16,16 +16,37 @@ const MIGRATION_LOCK: i64 = 0x6163_636f_7264; // "accord"
 
 type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 
+/// diesel's transaction needs an error type that a database error converts into.
+enum MigrationFailure {
+    Migration(MigrationError),
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for MigrationFailure {
+    fn from(e: diesel::result::Error) -> Self {
+        MigrationFailure::Database(e)
+    }
+}
+
 /// Applies pending migrations; returns the versions applied. On PostgreSQL the
 /// run holds a session advisory lock, so instances starting together take
 /// turns and the later ones find nothing left to do.
 pub fn run_pending(conn: &mut Conn) -> Result<Vec<String>, MigrationError> {
     match conn {
         Conn::Sqlite(c) => {
-            // An immediate transaction would not help here: SQLite serialises
-            // writers itself, and a migration already runs in its own transaction.
-            let applied = c.run_pending_migrations(SQLITE)?;
-            Ok(applied.iter().map(|v| v.to_string()).collect())
+            // BEGIN IMMEDIATE takes the write lock before the check for pending
+            // migrations, so a second instance starting at the same moment waits
+            // (busy timeout) and then finds nothing left to do. Each migration's
+            // own transaction becomes a savepoint inside this one.
+            let applied = c.immediate_transaction(|c| {
+                c.run_pending_migrations(SQLITE)
+                    .map(|applied| applied.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+                    .map_err(MigrationFailure::Migration)
+            });
+            applied.map_err(|e| match e {
+                MigrationFailure::Migration(e) => e,
+                MigrationFailure::Database(e) => Box::new(e),
+            })
         }
         Conn::Postgresql(c) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(c)?;
@@ -44,7 +65,9 @@ pub fn run_pending(conn: &mut Conn) -> Result<Vec<String>, MigrationError> {
 /// Whether every embedded migration has been applied (the readiness check).
 pub fn is_up_to_date(conn: &mut Conn) -> Result<bool, MigrationError> {
     match conn {
-        Conn::Sqlite(c) => Ok(!MigrationHarness::<Sqlite>::has_pending_migration(c, SQLITE)?),
+        Conn::Sqlite(c) => Ok(!MigrationHarness::<Sqlite>::has_pending_migration(
+            c, SQLITE,
+        )?),
         Conn::Postgresql(c) => Ok(!MigrationHarness::<Pg>::has_pending_migration(c, POSTGRES)?),
     }
 }

@@ -297,21 +297,66 @@ mod tests {
                 assert!(schema.contains(&list), "missing CHECK: {list}");
             }
         };
-        check("kind", OrganisationKind::ALL.iter().map(|k| k.as_str()).collect());
-        check("role", ContactRole::ALL.iter().map(|k| k.as_str()).collect());
-        check("notifications", NotificationMode::ALL.iter().map(|k| k.as_str()).collect());
-        check("kind", AgreementKind::ALL.iter().map(|k| k.as_str()).collect());
-        check("level", AgreementLevel::ALL.iter().map(|k| k.as_str()).collect());
+        check(
+            "kind",
+            OrganisationKind::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "role",
+            ContactRole::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "notifications",
+            NotificationMode::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "kind",
+            AgreementKind::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "level",
+            AgreementLevel::ALL.iter().map(|k| k.as_str()).collect(),
+        );
         check("kind", BodyKind::ALL.iter().map(|k| k.as_str()).collect());
-        check("status", MeetingStatus::ALL.iter().map(|k| k.as_str()).collect());
-        check("kind", DecisionKind::ALL.iter().map(|k| k.as_str()).collect());
-        check("kind", ObligationKind::ALL.iter().map(|k| k.as_str()).collect());
-        check("firmness", Firmness::ALL.iter().map(|k| k.as_str()).collect());
-        check("role", AssignmentRole::ALL.iter().map(|k| k.as_str()).collect());
+        check(
+            "status",
+            MeetingStatus::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "kind",
+            DecisionKind::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "kind",
+            ObligationKind::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "firmness",
+            Firmness::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "role",
+            AssignmentRole::ALL.iter().map(|k| k.as_str()).collect(),
+        );
         check("kind", EventKind::ALL.iter().map(|k| k.as_str()).collect());
-        check("status", EventStatus::ALL.iter().map(|k| k.as_str()).collect());
-        check("schedule", EventSchedule::ALL.iter().map(|k| k.as_str()).collect());
-        check("role", EventOrganisationRole::ALL.iter().map(|k| k.as_str()).collect());
-        check("kind", EvidenceKind::ALL.iter().map(|k| k.as_str()).collect());
+        check(
+            "status",
+            EventStatus::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "schedule",
+            EventSchedule::ALL.iter().map(|k| k.as_str()).collect(),
+        );
+        check(
+            "role",
+            EventOrganisationRole::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect(),
+        );
+        check(
+            "kind",
+            EvidenceKind::ALL.iter().map(|k| k.as_str()).collect(),
+        );
     }
 }

@@ -66,7 +66,10 @@ impl fmt::Display for Language {
 /// Text in one or more languages. Never empty: at least one language has
 /// non-blank text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "BTreeMap<Language, String>", into = "BTreeMap<Language, String>")]
+#[serde(
+    try_from = "BTreeMap<Language, String>",
+    into = "BTreeMap<Language, String>"
+)]
 pub struct LocalizedText(BTreeMap<Language, String>);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,8 +114,8 @@ impl LocalizedText {
     ) -> Result<Self, TextError> {
         let mut map = BTreeMap::new();
         for (code, text) in pairs {
-            let lang =
-                Language::parse(code).ok_or_else(|| TextError::UnknownLanguage(code.to_string()))?;
+            let lang = Language::parse(code)
+                .ok_or_else(|| TextError::UnknownLanguage(code.to_string()))?;
             map.insert(lang, text.trim().to_string());
         }
         LocalizedText::new(map)
@@ -156,7 +159,8 @@ mod tests {
 
     #[test]
     fn display_falls_back_to_russian_then_english() {
-        let t = LocalizedText::from_codes([("en", "Days of Culture"), ("ru", "Дни культуры")]).unwrap();
+        let t =
+            LocalizedText::from_codes([("en", "Days of Culture"), ("ru", "Дни культуры")]).unwrap();
         assert_eq!(t.display(Language::Kk), "Дни культуры");
         assert_eq!(t.display(Language::En), "Days of Culture");
         let en_only = LocalizedText::from_codes([("en", "Tour")]).unwrap();
@@ -180,8 +184,12 @@ mod tests {
 
     #[test]
     fn json_round_trip_keeps_every_language() {
-        let t = LocalizedText::from_codes([("kk", "Қазақстан"), ("ru", "Казахстан"), ("en", "Kazakhstan")])
-            .unwrap();
+        let t = LocalizedText::from_codes([
+            ("kk", "Қазақстан"),
+            ("ru", "Казахстан"),
+            ("en", "Kazakhstan"),
+        ])
+        .unwrap();
         let json = t.to_json();
         assert_eq!(LocalizedText::from_json(&json).unwrap(), t);
         assert!(LocalizedText::from_json("{\"xx\":\"y\"}").is_err());

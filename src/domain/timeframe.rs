@@ -157,7 +157,9 @@ impl Timeframe {
                     text: source.to_string(),
                 });
             }
-            let start = parse_span(first, source)?.ok_or_else(unrecognised)?.earliest;
+            let start = parse_span(first, source)?
+                .ok_or_else(unrecognised)?
+                .earliest;
             let end = parse_span(last, source)?.ok_or_else(unrecognised)?.latest;
             let period = Period::new(start, end)?;
             return Ok(Timeframe::dated(
@@ -168,7 +170,12 @@ impl Timeframe {
             ));
         }
         let span = parse_span(&normal, source)?.ok_or_else(unrecognised)?;
-        Ok(Timeframe::dated(span.kind, source, span.earliest, span.latest))
+        Ok(Timeframe::dated(
+            span.kind,
+            source,
+            span.earliest,
+            span.latest,
+        ))
     }
 
     /// Rebuild from stored columns; checks the invariants (kind ToBeAgreed <=> both None;
@@ -190,9 +197,7 @@ impl Timeframe {
                 ));
             }
             (_, Some(first), Some(last)) if last < first => {
-                return inconsistent(format!(
-                    "earliest ({first}) is after latest ({last})"
-                ));
+                return inconsistent(format!("earliest ({first}) is after latest ({last})"));
             }
             (_, Some(_), Some(_)) => {}
             (_, _, _) => {
@@ -371,7 +376,9 @@ fn normalise(source: &str) -> String {
     let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     // A hyphen between spaces separates a range ("2024 - 2026"); a bare one is part of a form ("2025-10").
     text = text.replace(" - ", "..");
-    text = text.replace("half-year", "half").replace("half year", "half");
+    text = text
+        .replace("half-year", "half")
+        .replace("half year", "half");
     if text.ends_with('.') && !text.ends_with("..") {
         text.pop();
     }
@@ -389,7 +396,10 @@ struct Span {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token<'a> {
     /// Digits as written; `digits` tells "2025" from "10".
-    Number { value: u32, digits: usize },
+    Number {
+        value: u32,
+        digits: usize,
+    },
     /// A roman numeral, "2nd", "2-й", "second": the number of a quarter or half (or a day), never a year.
     Ordinal(u32),
     /// A month name in any of the languages and grammatical cases accepted.
@@ -415,7 +425,13 @@ fn parse_span(text: &str, source: &str) -> Result<Option<Span>, TimeframeError> 
         [Number { value: year, .. }] => year_span(as_year(*year))?,
 
         // 2024-2026: a range of years.
-        [Number { value: first, digits: 4 }, Dash, Number { value: last, digits: 4 }] => {
+        [Number {
+            value: first,
+            digits: 4,
+        }, Dash, Number {
+            value: last,
+            digits: 4,
+        }] => {
             let start = year_span(as_year(*first))?.earliest;
             let end = year_span(as_year(*last))?.latest;
             let period = Period::new(start, end)?;
@@ -423,14 +439,30 @@ fn parse_span(text: &str, source: &str) -> Result<Option<Span>, TimeframeError> 
         }
 
         // 2025-10, 10.2025, 10/2025, October 2025, в октябре 2025 года, 2025 жылғы қазан
-        [Number { value: year, digits: 3.. }, Dash, Number { value: month, digits: 1..=2 }]
-        | [Number { value: month, digits: 1..=2 }, Dot | Slash, Number { value: year, digits: 3.. }]
+        [Number {
+            value: year,
+            digits: 3..,
+        }, Dash, Number {
+            value: month,
+            digits: 1..=2,
+        }]
+        | [Number {
+            value: month,
+            digits: 1..=2,
+        }, Dot | Slash, Number {
+            value: year,
+            digits: 3..,
+        }]
         | [Month(month), Number { value: year, .. }]
         | [Number { value: year, .. }, Month(month)] => month_span(as_year(*year), *month)?,
 
         // 2025-Q2, Q2 2025, 2025 Q2, II quarter 2025, 2 квартал 2025 года
         // A short number before the word is the quarter ("2 квартал 2025"), a long one the year ("2025 Q2").
-        [Number { value: quarter, digits: 1..=2 } | Ordinal(quarter), Quarter, Number { value: year, .. }]
+        [Number {
+            value: quarter,
+            digits: 1..=2,
+        }
+        | Ordinal(quarter), Quarter, Number { value: year, .. }]
         | [Number { value: year, .. }, Dash | Comma, Quarter, Number { value: quarter, .. } | Ordinal(quarter)]
         | [Number { value: year, .. }, Quarter, Number { value: quarter, .. } | Ordinal(quarter)]
         | [Quarter, Number { value: quarter, .. } | Ordinal(quarter), Number { value: year, .. }] => {
@@ -445,7 +477,11 @@ fn parse_span(text: &str, source: &str) -> Result<Option<Span>, TimeframeError> 
         }
 
         // 2025-H2, H1 2025, I half 2025, II полугодие 2025 г.
-        [Number { value: half, digits: 1..=2 } | Ordinal(half), Half, Number { value: year, .. }]
+        [Number {
+            value: half,
+            digits: 1..=2,
+        }
+        | Ordinal(half), Half, Number { value: year, .. }]
         | [Number { value: year, .. }, Dash | Comma, Half, Number { value: half, .. } | Ordinal(half)]
         | [Number { value: year, .. }, Half, Number { value: half, .. } | Ordinal(half)]
         | [Half, Number { value: half, .. } | Ordinal(half), Number { value: year, .. }] => {
@@ -453,12 +489,42 @@ fn parse_span(text: &str, source: &str) -> Result<Option<Span>, TimeframeError> 
         }
 
         // 2025-10-14, 14.10.2025, 14 October 2025, October 14, 2025, 2025 жылғы 14 қазан
-        [Number { value: year, digits: 3.. }, Dash, Number { value: month, .. }, Dash, Number { value: day, digits: 1..=2 }]
-        | [Number { value: day, digits: 1..=2 }, Dot, Number { value: month, digits: 1..=2 }, Dot, Number { value: year, .. }]
-        | [Number { value: day, digits: 1..=2 } | Ordinal(day), Month(month), Number { value: year, .. }]
-        | [Month(month), Number { value: day, digits: 1..=2 } | Ordinal(day), Number { value: year, .. }]
-        | [Month(month), Number { value: day, digits: 1..=2 } | Ordinal(day), Comma, Number { value: year, .. }]
-        | [Number { value: year, digits: 3.. }, Number { value: day, digits: 1..=2 }, Month(month)] => {
+        [Number {
+            value: year,
+            digits: 3..,
+        }, Dash, Number { value: month, .. }, Dash, Number {
+            value: day,
+            digits: 1..=2,
+        }]
+        | [Number {
+            value: day,
+            digits: 1..=2,
+        }, Dot, Number {
+            value: month,
+            digits: 1..=2,
+        }, Dot, Number { value: year, .. }]
+        | [Number {
+            value: day,
+            digits: 1..=2,
+        }
+        | Ordinal(day), Month(month), Number { value: year, .. }]
+        | [Month(month), Number {
+            value: day,
+            digits: 1..=2,
+        }
+        | Ordinal(day), Number { value: year, .. }]
+        | [Month(month), Number {
+            value: day,
+            digits: 1..=2,
+        }
+        | Ordinal(day), Comma, Number { value: year, .. }]
+        | [Number {
+            value: year,
+            digits: 3..,
+        }, Number {
+            value: day,
+            digits: 1..=2,
+        }, Month(month)] => {
             let day = date(as_year(*year), *month, *day)?;
             span(TimeframeKind::Date, day, day)
         }
@@ -477,9 +543,11 @@ fn tokenise(text: &str) -> Option<Vec<Token<'_>>> {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         let len = if c.is_ascii_digit() {
-            rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())
+            rest.find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len())
         } else if c.is_alphabetic() {
-            rest.find(|c: char| !c.is_alphabetic()).unwrap_or(rest.len())
+            rest.find(|c: char| !c.is_alphabetic())
+                .unwrap_or(rest.len())
         } else {
             c.len_utf8()
         };
@@ -495,7 +563,9 @@ fn tokenise(text: &str) -> Option<Vec<Token<'_>>> {
                 w if tokens.is_empty() && PREFIXES.contains(&w) => continue,
                 "течение" if tokens.is_empty() => continue,
                 "of" | "the" => continue,
-                w if YEAR_MARKERS.contains(&w) && matches!(previous, Some(Token::Number { .. })) => {
+                w if YEAR_MARKERS.contains(&w)
+                    && matches!(previous, Some(Token::Number { .. })) =>
+                {
                     continue
                 }
                 // "2nd", "2-й": the suffix makes the number an ordinal.
@@ -545,7 +615,18 @@ const PREFIXES: &[&str] = &["in", "during", "throughout", "в", "во"];
 
 /// Words that follow a year and add nothing: "2025 г.", "в 2025 году", "2024-2026 гг.", "2025 жылы".
 const YEAR_MARKERS: &[&str] = &[
-    "г", "год", "года", "году", "гг", "годы", "годах", "годов", "жыл", "жылы", "жылғы", "жылдың",
+    "г",
+    "год",
+    "года",
+    "году",
+    "гг",
+    "годы",
+    "годах",
+    "годов",
+    "жыл",
+    "жылы",
+    "жылғы",
+    "жылдың",
 ];
 
 const ORDINAL_SUFFIXES: &[&str] = &["st", "nd", "rd", "th", "й", "го", "е", "м", "ое", "ом"];
@@ -555,7 +636,9 @@ fn ordinal_word(word: &str) -> Option<u32> {
     let named = match word {
         "first" | "первый" | "первом" | "первое" | "первого" => Some(1),
         "second" | "второй" | "втором" | "второе" | "второго" => Some(2),
-        "third" | "третий" | "третьем" | "третье" | "третьего" => Some(3),
+        "third" | "третий" | "третьем" | "третье" | "третьего" => {
+            Some(3)
+        }
         "fourth" | "четвертый" | "четвертом" | "четвертого" => Some(4),
         _ => None,
     };
@@ -586,7 +669,15 @@ fn roman(word: &str) -> Option<u32> {
 fn is_quarter_word(word: &str) -> bool {
     matches!(
         word,
-        "quarter" | "qtr" | "квартал" | "квартале" | "квартала" | "кв" | "тоқсан" | "тоқсанда" | "тоқсаны"
+        "quarter"
+            | "qtr"
+            | "квартал"
+            | "квартале"
+            | "квартала"
+            | "кв"
+            | "тоқсан"
+            | "тоқсанда"
+            | "тоқсаны"
     )
 }
 
@@ -598,18 +689,42 @@ fn is_half_word(word: &str) -> bool {
 /// (nominative, locative) month names.
 fn month_number(word: &str) -> Option<u32> {
     let month = match word {
-        "january" | "jan" | "январь" | "января" | "январе" | "қаңтар" | "қаңтарда" => 1,
-        "february" | "feb" | "февраль" | "февраля" | "феврале" | "ақпан" | "ақпанда" => 2,
-        "march" | "mar" | "март" | "марта" | "марте" | "наурыз" | "наурызда" => 3,
-        "april" | "apr" | "апрель" | "апреля" | "апреле" | "сәуір" | "сәуірде" => 4,
+        "january" | "jan" | "январь" | "января" | "январе" | "қаңтар" | "қаңтарда" => {
+            1
+        }
+        "february" | "feb" | "февраль" | "февраля" | "феврале" | "ақпан" | "ақпанда" => {
+            2
+        }
+        "march" | "mar" | "март" | "марта" | "марте" | "наурыз" | "наурызда" => {
+            3
+        }
+        "april" | "apr" | "апрель" | "апреля" | "апреле" | "сәуір" | "сәуірде" => {
+            4
+        }
         "may" | "май" | "мая" | "мае" | "мамыр" | "мамырда" => 5,
-        "june" | "jun" | "июнь" | "июня" | "июне" | "маусым" | "маусымда" => 6,
-        "july" | "jul" | "июль" | "июля" | "июле" | "шілде" | "шілдеде" => 7,
-        "august" | "aug" | "август" | "августа" | "августе" | "тамыз" | "тамызда" => 8,
-        "september" | "sep" | "sept" | "сентябрь" | "сентября" | "сентябре" | "қыркүйек"
+        "june" | "jun" | "июнь" | "июня" | "июне" | "маусым" | "маусымда" => {
+            6
+        }
+        "july" | "jul" | "июль" | "июля" | "июле" | "шілде" | "шілдеде" => {
+            7
+        }
+        "august" | "aug" | "август" | "августа" | "августе" | "тамыз" | "тамызда" => {
+            8
+        }
+        "september"
+        | "sep"
+        | "sept"
+        | "сентябрь"
+        | "сентября"
+        | "сентябре"
+        | "қыркүйек"
         | "қыркүйекте" => 9,
-        "october" | "oct" | "октябрь" | "октября" | "октябре" | "қазан" | "қазанда" => 10,
-        "november" | "nov" | "ноябрь" | "ноября" | "ноябре" | "қараша" | "қарашада" => 11,
+        "october" | "oct" | "октябрь" | "октября" | "октябре" | "қазан" | "қазанда" => {
+            10
+        }
+        "november" | "nov" | "ноябрь" | "ноября" | "ноябре" | "қараша" | "қарашада" => {
+            11
+        }
         "december" | "dec" | "декабрь" | "декабря" | "декабре" | "желтоқсан" | "желтоқсанда" => {
             12
         }
@@ -724,4 +839,499 @@ fn month_span(year: i32, month: u32) -> Result<Span, TimeframeError> {
 fn shift_day(day: NaiveDate, year: i32) -> Option<NaiveDate> {
     let last = days_in_month(year, day.month());
     date(year, day.month(), day.day().min(last)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TimeframeKind::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    fn programme() -> Period {
+        Period::new(d(2024, 1, 1), d(2026, 12, 31)).expect("valid programme")
+    }
+
+    type Ymd = (i32, u32, u32);
+    /// Expected result of `in_year`: canonical source, earliest, latest.
+    type Shifted<'a> = Option<(&'a str, Ymd, Ymd)>;
+
+    fn check(rows: &[(&str, TimeframeKind, Ymd, Ymd)]) {
+        for &(text, kind, first, last) in rows {
+            let parsed = Timeframe::parse(text, Some(programme()))
+                .unwrap_or_else(|e| panic!("{text:?} should parse, got: {e}"));
+            let expected = Timeframe {
+                kind,
+                source: text.trim().to_string(),
+                earliest: Some(d(first.0, first.1, first.2)),
+                latest: Some(d(last.0, last.1, last.2)),
+            };
+            assert_eq!(parsed, expected, "parsing {text:?}");
+        }
+    }
+
+    /// Every text in `forms` parses to the same kind and dates.
+    fn check_all(forms: &[&str], kind: TimeframeKind, first: Ymd, last: Ymd) {
+        let rows: Vec<_> = forms.iter().map(|t| (*t, kind, first, last)).collect();
+        check(&rows);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn years() {
+        check_all(
+            &[
+                "2025", "2025 г.", "2025 г", "2025г.", "2025 год", "2025 года", "в 2025 году", "in 2025",
+                "In 2025", "IN 2025", "during 2025", "в течение 2025 года", "2025 жылы", "  2025  ", "2025.",
+            ],
+            Year, (2025, 1, 1), (2025, 12, 31),
+        );
+        check(&[
+            ("1900", Year, (1900, 1, 1), (1900, 12, 31)),
+            ("2200", Year, (2200, 1, 1), (2200, 12, 31)),
+        ]);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn quarters() {
+        check_all(
+            &[
+                "2025-Q2", "2025-q2", "Q2 2025", "q2 2025", "2025 Q2",
+                "II quarter 2025", "ii quarter 2025", "2nd quarter 2025", "second quarter of 2025",
+                "the second quarter of 2025", "in the 2nd quarter of 2025", "II  quarter   2025",
+                "II квартал 2025", "II квартал 2025 г.", "2 квартал 2025 года", "2-й квартал 2025 г.",
+                "во II квартале 2025 года", "во 2-м квартале 2025 года", "в втором квартале 2025 года",
+                "II кв. 2025 г.", "ІІ тоқсан 2025",
+            ],
+            Quarter, (2025, 4, 1), (2025, 6, 30),
+        );
+        check(&[
+            ("I quarter 2025",     Quarter, (2025, 1, 1),  (2025, 3, 31)),
+            ("2025-Q1",            Quarter, (2025, 1, 1),  (2025, 3, 31)),
+            // Q1 of a leap year still ends on 31 March.
+            ("2024-Q1",            Quarter, (2024, 1, 1),  (2024, 3, 31)),
+            ("III quarter 2025",   Quarter, (2025, 7, 1),  (2025, 9, 30)),
+            ("3rd quarter 2025",   Quarter, (2025, 7, 1),  (2025, 9, 30)),
+            // Q4 ends on 31 December.
+            ("IV quarter 2025",    Quarter, (2025, 10, 1), (2025, 12, 31)),
+            ("4th quarter 2025",   Quarter, (2025, 10, 1), (2025, 12, 31)),
+            ("Q4 2025",            Quarter, (2025, 10, 1), (2025, 12, 31)),
+            ("IV квартал 2026 г.", Quarter, (2026, 10, 1), (2026, 12, 31)),
+        ]);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn half_years() {
+        check(&[
+            ("I half 2025",               Range, (2025, 1, 1), (2025, 6, 30)),
+            ("1st half 2025",             Range, (2025, 1, 1), (2025, 6, 30)),
+            ("first half of 2025",        Range, (2025, 1, 1), (2025, 6, 30)),
+            ("H1 2025",                   Range, (2025, 1, 1), (2025, 6, 30)),
+            ("2025-H1",                   Range, (2025, 1, 1), (2025, 6, 30)),
+            ("I полугодие 2025",          Range, (2025, 1, 1), (2025, 6, 30)),
+            ("II half 2025",              Range, (2025, 7, 1), (2025, 12, 31)),
+            ("2nd half-year 2025",        Range, (2025, 7, 1), (2025, 12, 31)),
+            ("II half year 2025",         Range, (2025, 7, 1), (2025, 12, 31)),
+            ("H2 2025",                   Range, (2025, 7, 1), (2025, 12, 31)),
+            ("2025-H2",                   Range, (2025, 7, 1), (2025, 12, 31)),
+            ("II полугодие 2025 г.",      Range, (2025, 7, 1), (2025, 12, 31)),
+            ("во II полугодии 2025 года", Range, (2025, 7, 1), (2025, 12, 31)),
+        ]);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn months() {
+        check_all(
+            &[
+                "2025-10", "October 2025", "october 2025", "Oct 2025", "Oct. 2025", "in October 2025",
+                "октябрь 2025", "Октябрь 2025 г.", "октябрь 2025 года", "в октябре 2025 года",
+                "қазан 2025", "Қазан 2025", "2025 жылғы қазан", "2025 жылы қазанда", "10.2025", "10/2025",
+            ],
+            Month, (2025, 10, 1), (2025, 10, 31),
+        );
+        check(&[
+            ("2025-01",      Month, (2025, 1, 1),  (2025, 1, 31)),
+            ("2025-1",       Month, (2025, 1, 1),  (2025, 1, 31)),
+            ("2025-04",      Month, (2025, 4, 1),  (2025, 4, 30)),
+            ("2025-12",      Month, (2025, 12, 1), (2025, 12, 31)),
+            // Leap years: divisible by 4, except centuries not divisible by 400.
+            ("2024-02",      Month, (2024, 2, 1),  (2024, 2, 29)),
+            ("2025-02",      Month, (2025, 2, 1),  (2025, 2, 28)),
+            ("1900-02",      Month, (1900, 2, 1),  (1900, 2, 28)),
+            ("2000-02",      Month, (2000, 2, 1),  (2000, 2, 29)),
+            ("февраль 2024", Month, (2024, 2, 1),  (2024, 2, 29)),
+        ]);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn month_names_in_every_language() {
+        // English, English abbreviated, Russian nominative, genitive, prepositional, Kazakh.
+        let names: [[&str; 6]; 12] = [
+            ["January",   "Jan", "январь",   "января",   "январе",   "қаңтар"],
+            ["February",  "Feb", "февраль",  "февраля",  "феврале",  "ақпан"],
+            ["March",     "Mar", "март",     "марта",    "марте",    "наурыз"],
+            ["April",     "Apr", "апрель",   "апреля",   "апреле",   "сәуір"],
+            ["May",       "May", "май",      "мая",      "мае",      "мамыр"],
+            ["June",      "Jun", "июнь",     "июня",     "июне",     "маусым"],
+            ["July",      "Jul", "июль",     "июля",     "июле",     "шілде"],
+            ["August",    "Aug", "август",   "августа",  "августе",  "тамыз"],
+            ["September", "Sep", "сентябрь", "сентября", "сентябре", "қыркүйек"],
+            ["October",   "Oct", "октябрь",  "октября",  "октябре",  "қазан"],
+            ["November",  "Nov", "ноябрь",   "ноября",   "ноябре",   "қараша"],
+            ["December",  "Dec", "декабрь",  "декабря",  "декабре",  "желтоқсан"],
+        ];
+        // The last day of each month of 2025, written out rather than computed.
+        let last_days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        for ((forms, last), month) in names.iter().zip(last_days).zip(1..) {
+            for name in forms {
+                check(&[(&format!("{name} 2025"), Month, (2025, month, 1), (2025, month, last))]);
+                check(&[(&format!("1 {name} 2025"), Date, (2025, month, 1), (2025, month, 1))]);
+            }
+        }
+        check(&[("Sept 2025", Month, (2025, 9, 1), (2025, 9, 30))]);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn dates() {
+        check_all(
+            &[
+                "2025-10-14", "14 October 2025", "14th October 2025", "October 14, 2025", "October 14 2025",
+                "Oct. 14, 2025", "14 октября 2025", "14 октября 2025 г.", "14 октября 2025 года",
+                "14.10.2025", "14.10.2025 г.", "14 қазан 2025", "2025 жылғы 14 қазан",
+            ],
+            Date, (2025, 10, 14), (2025, 10, 14),
+        );
+        check(&[
+            ("2024-02-29",         Date, (2024, 2, 29),  (2024, 2, 29)),
+            ("2000-02-29",         Date, (2000, 2, 29),  (2000, 2, 29)),
+            ("29 февраля 2024 г.", Date, (2024, 2, 29),  (2024, 2, 29)),
+            ("01.05.2025",         Date, (2025, 5, 1),   (2025, 5, 1)),
+            ("1 мая 2025 года",    Date, (2025, 5, 1),   (2025, 5, 1)),
+            ("2025-12-31",         Date, (2025, 12, 31), (2025, 12, 31)),
+        ]);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn ranges() {
+        check(&[
+            ("2025-03-01..2025-05-31",            Range, (2025, 3, 1),   (2025, 5, 31)),
+            ("2025-03-01 .. 2025-05-31",          Range, (2025, 3, 1),   (2025, 5, 31)),
+            ("2025-03-01 – 2025-05-31",           Range, (2025, 3, 1),   (2025, 5, 31)),
+            ("2025-03..2025-05",                  Range, (2025, 3, 1),   (2025, 5, 31)),
+            ("2024-2026",                         Range, (2024, 1, 1),   (2026, 12, 31)),
+            ("2024–2026",                         Range, (2024, 1, 1),   (2026, 12, 31)),
+            ("2024—2026",                         Range, (2024, 1, 1),   (2026, 12, 31)),
+            ("2024 - 2026",                       Range, (2024, 1, 1),   (2026, 12, 31)),
+            ("2024 – 2026",                       Range, (2024, 1, 1),   (2026, 12, 31)),
+            ("2024..2026",                        Range, (2024, 1, 1),   (2026, 12, 31)),
+            ("2024-2026 гг.",                     Range, (2024, 1, 1),   (2026, 12, 31)),
+            ("в 2024–2026 годах",                 Range, (2024, 1, 1),   (2026, 12, 31)),
+            ("2025-2025",                         Range, (2025, 1, 1),   (2025, 12, 31)),
+            ("2025-Q2..2025-Q3",                  Range, (2025, 4, 1),   (2025, 9, 30)),
+            ("II quarter 2025..III quarter 2025", Range, (2025, 4, 1),   (2025, 9, 30)),
+            ("October 2025..December 2025",       Range, (2025, 10, 1),  (2025, 12, 31)),
+            // Across years.
+            ("2024-11..2025-02",                  Range, (2024, 11, 1),  (2025, 2, 28)),
+            ("2023-11..2024-02",                  Range, (2023, 11, 1),  (2024, 2, 29)),
+            ("2025-12-15..2026-01-15",            Range, (2025, 12, 15), (2026, 1, 15)),
+            // One day, and mixed precisions: the first day of the first to the last day of the last.
+            ("2025-10-14..2025-10-14",            Range, (2025, 10, 14), (2025, 10, 14)),
+            ("2025-03-15..2025-05",               Range, (2025, 3, 15),  (2025, 5, 31)),
+        ]);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn programme_period() {
+        check_all(
+            &[
+                "programme period", "Programme period", "program period", "throughout the programme",
+                "during the programme", "during the programme period", "for the duration of the programme",
+                "в течение срока действия программы", "В течение срока действия программы.",
+                "в период действия программы", "весь период", "Весь  период",
+                "в течение всего срока действия программы",
+            ],
+            ProgrammePeriod, (2024, 1, 1), (2026, 12, 31),
+        );
+    }
+
+    #[test]
+    fn programme_period_needs_the_programme() {
+        let got = Timeframe::parse("в течение срока действия программы", None);
+        assert_eq!(got, Err(TimeframeError::ProgrammePeriodUnknown));
+    }
+
+    #[test]
+    fn to_be_agreed() {
+        let forms = [
+            "to be agreed",
+            "To be agreed.",
+            "TBA",
+            "tbd",
+            "dates to be agreed",
+            "by agreement",
+            "by mutual agreement",
+            "по согласованию",
+            "По согласованию сторон",
+            "сроки по согласованию",
+            "по взаимной договорённости",
+            "  по  согласованию  ",
+        ];
+        for text in forms {
+            for programme in [None, Some(programme())] {
+                let parsed = Timeframe::parse(text, programme)
+                    .unwrap_or_else(|e| panic!("{text:?} should parse, got: {e}"));
+                assert_eq!(
+                    parsed,
+                    Timeframe::to_be_agreed(text.trim()),
+                    "parsing {text:?}"
+                );
+                assert!(!parsed.is_scheduled());
+                assert_eq!(
+                    (parsed.due(), parsed.prepare(), parsed.period()),
+                    (None, None, None)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn source_is_kept_verbatim_but_trimmed() {
+        for text in [
+            "  II квартал 2025 г.  ",
+            "\tOct. 14,  2025\n",
+            "2024–2026",
+            "По согласованию",
+        ] {
+            let parsed = Timeframe::parse(text, None).expect("parses");
+            assert_eq!(parsed.source, text.trim());
+        }
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn malformed_inputs_name_the_problem() {
+        use TimeframeError::*;
+        let examples = "write e.g. 2025, 2025-Q2, II quarter 2025, 2025-10, 2025-10-14, 2025-03-01..2025-05-31, programme period, to be agreed";
+        let not_a_timeframe = |text: &str| (Unrecognised { text: text.into() }, format!("\"{text}\" is not a timeframe; {examples}"));
+        let no_quarter = |text: &str| (QuarterMissing { text: text.into() }, format!("\"{text}\" does not say which quarter; write e.g. 2025-Q2 or II quarter 2025"));
+        let open_range = |text: &str| (RangeIncomplete { text: text.into() }, format!("\"{text}\" is missing one end of the range; write both, e.g. 2025-03-01..2025-05-31"));
+        let rows: Vec<(&str, (TimeframeError, String))> = vec![
+            ("2025-13",        (MonthOutOfRange { month: 13 }, "month 13 is out of range: months are 1 to 12".into())),
+            ("2025-00",        (MonthOutOfRange { month: 0 }, "month 0 is out of range: months are 1 to 12".into())),
+            ("2025-13-01",     (MonthOutOfRange { month: 13 }, "month 13 is out of range: months are 1 to 12".into())),
+            ("14.13.2025",     (MonthOutOfRange { month: 13 }, "month 13 is out of range: months are 1 to 12".into())),
+            ("Q5 2025",        (QuarterOutOfRange { quarter: 5 }, "quarter 5 is out of range: quarters are I to IV (1 to 4)".into())),
+            ("V quarter 2025", (QuarterOutOfRange { quarter: 5 }, "quarter 5 is out of range: quarters are I to IV (1 to 4)".into())),
+            ("2025-Q0",        (QuarterOutOfRange { quarter: 0 }, "quarter 0 is out of range: quarters are I to IV (1 to 4)".into())),
+            ("III полугодие 2025", (HalfOutOfRange { half: 3 }, "half 3 is out of range: halves are I and II (1 and 2)".into())),
+            ("2025-02-30",     (DayOutOfRange { year: 2025, month: 2, day: 30 }, "2025-02-30 is not a date: February 2025 has 28 days".into())),
+            ("2025-02-29",     (DayOutOfRange { year: 2025, month: 2, day: 29 }, "2025-02-29 is not a date: February 2025 has 28 days".into())),
+            ("1900-02-29",     (DayOutOfRange { year: 1900, month: 2, day: 29 }, "1900-02-29 is not a date: February 1900 has 28 days".into())),
+            ("31 April 2025",  (DayOutOfRange { year: 2025, month: 4, day: 31 }, "2025-04-31 is not a date: April 2025 has 30 days".into())),
+            ("32 октября 2025", (DayOutOfRange { year: 2025, month: 10, day: 32 }, "2025-10-32 is not a date: October 2025 has 31 days".into())),
+            ("2025-10-00",     (DayOutOfRange { year: 2025, month: 10, day: 0 }, "2025-10-00 is not a date: October 2025 has 31 days".into())),
+            ("2025-03-01..2025-01-31", (EndBeforeStart { start: d(2025, 3, 1), end: d(2025, 1, 31) }, "the range ends (2025-01-31) before it starts (2025-03-01)".into())),
+            ("2025-05..2025-03", (EndBeforeStart { start: d(2025, 5, 1), end: d(2025, 3, 31) }, "the range ends (2025-03-31) before it starts (2025-05-01)".into())),
+            ("2026-2024",      (EndBeforeStart { start: d(2026, 1, 1), end: d(2024, 12, 31) }, "the range ends (2024-12-31) before it starts (2026-01-01)".into())),
+            ("2026..2024",     (EndBeforeStart { start: d(2026, 1, 1), end: d(2024, 12, 31) }, "the range ends (2024-12-31) before it starts (2026-01-01)".into())),
+            ("",               (Empty, format!("the timeframe is empty; {examples}"))),
+            ("   \t ",         (Empty, format!("the timeframe is empty; {examples}"))),
+            ("2025-Q",         no_quarter("2025-Q")),
+            ("quarter 2025",   no_quarter("quarter 2025")),
+            ("квартал 2025 г.", no_quarter("квартал 2025 г.")),
+            ("abc",            not_a_timeframe("abc")),
+            ("sometime soon",  not_a_timeframe("sometime soon")),
+            ("Q2",             not_a_timeframe("Q2")),
+            ("October",        not_a_timeframe("October")),
+            ("2025-10-14 or later", not_a_timeframe("2025-10-14 or later")),
+            ("2025?",          not_a_timeframe("2025?")),
+            // Day-month-year with hyphens is ambiguous with the American order: refused, not guessed.
+            ("14-10-2025",     not_a_timeframe("14-10-2025")),
+            ("1234567890",     not_a_timeframe("1234567890")),
+            ("2025..2026..2027", not_a_timeframe("2025..2026..2027")),
+            ("2025..to be agreed", not_a_timeframe("2025..to be agreed")),
+            ("2025-10-14..",   open_range("2025-10-14..")),
+            ("..2025-10-14",   open_range("..2025-10-14")),
+            ("2024–",          open_range("2024–")),
+            ("0",              (YearOutOfRange { year: 0 }, "year 0 is out of range: years are 1900 to 2200".into())),
+            ("99999",          (YearOutOfRange { year: 99999 }, "year 99999 is out of range: years are 1900 to 2200".into())),
+            ("1899",           (YearOutOfRange { year: 1899 }, "year 1899 is out of range: years are 1900 to 2200".into())),
+            ("Q2 2201",        (YearOutOfRange { year: 2201 }, "year 2201 is out of range: years are 1900 to 2200".into())),
+            ("20250-10-14",    (YearOutOfRange { year: 20250 }, "year 20250 is out of range: years are 1900 to 2200".into())),
+            ("programme period", (ProgrammePeriodUnknown, "the programme period is not known here, so it cannot give dates; write the dates instead, e.g. 2024-01-01..2026-12-31".into())),
+        ];
+        for (text, (error, message)) in rows {
+            assert_eq!(Timeframe::parse(text, None), Err(error.clone()), "parsing {text:?}");
+            assert_eq!(error.to_string(), message, "message for {text:?}");
+        }
+    }
+
+    #[test]
+    fn accessors() {
+        let q2 = Timeframe::parse("II quarter 2025", None).expect("parses");
+        assert_eq!(q2.prepare(), Some(d(2025, 4, 1)));
+        assert_eq!(q2.due(), Some(d(2025, 6, 30)));
+        let expected = Period {
+            start: d(2025, 4, 1),
+            end: d(2025, 6, 30),
+        };
+        assert_eq!(q2.period(), Some(expected));
+        assert!(q2.is_scheduled());
+        let tba = Timeframe::to_be_agreed("по согласованию");
+        assert_eq!(tba.kind, ToBeAgreed);
+        assert_eq!(tba.source, "по согласованию");
+        assert!(!tba.is_scheduled());
+        assert_eq!(tba.period(), None);
+    }
+
+    #[test]
+    fn from_parts_accepts_what_parse_produces() {
+        let texts = [
+            "2025",
+            "2025-Q2",
+            "2025-10",
+            "2025-10-14",
+            "2024-2026",
+            "programme period",
+            "tba",
+        ];
+        for text in texts {
+            let parsed = Timeframe::parse(text, Some(programme())).expect("parses");
+            let (kind, source) = (parsed.kind, parsed.source.clone());
+            let rebuilt = Timeframe::from_parts(kind, source, parsed.earliest, parsed.latest);
+            assert_eq!(rebuilt, Ok(parsed));
+        }
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn from_parts_checks_the_invariants() {
+        let (a, b) = (Some(d(2025, 4, 1)), Some(d(2025, 6, 30)));
+        let rows: Vec<(TimeframeKind, Option<NaiveDate>, Option<NaiveDate>, &str)> = vec![
+            (ToBeAgreed, a, b, "a to_be_agreed timeframe has no dates, but earliest is 2025-04-01 and latest is 2025-06-30"),
+            (ToBeAgreed, None, b, "a to_be_agreed timeframe has no dates, but earliest is missing and latest is 2025-06-30"),
+            (ToBeAgreed, a, None, "a to_be_agreed timeframe has no dates, but earliest is 2025-04-01 and latest is missing"),
+            (Quarter, None, None, "a quarter timeframe needs both dates, but earliest is missing and latest is missing"),
+            (Year, a, None, "a year timeframe needs both dates, but earliest is 2025-04-01 and latest is missing"),
+            (ProgrammePeriod, None, b, "a programme_period timeframe needs both dates, but earliest is missing and latest is 2025-06-30"),
+            (Range, b, a, "earliest (2025-06-30) is after latest (2025-04-01)"),
+            (Date, b, a, "earliest (2025-06-30) is after latest (2025-04-01)"),
+        ];
+        for (kind, earliest, latest, reason) in rows {
+            let got = Timeframe::from_parts(kind, "x".into(), earliest, latest);
+            assert_eq!(got, Err(TimeframeError::Inconsistent { reason: reason.into() }), "{kind} {earliest:?} {latest:?}");
+            if let Err(e) = got {
+                assert_eq!(e.to_string(), format!("inconsistent timeframe: {reason}"));
+            }
+        }
+        for kind in TimeframeKind::ALL.into_iter().filter(|k| *k != ToBeAgreed) {
+            assert!(Timeframe::from_parts(kind, "x".into(), a, a).is_ok(), "{kind} on one day");
+        }
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn in_year_shifts_each_kind() {
+        let rows: Vec<(&str, i32, Shifted)> = vec![
+            ("2025",                   2026, Some(("2026", (2026, 1, 1), (2026, 12, 31)))),
+            ("II quarter 2025",        2027, Some(("2027-Q2", (2027, 4, 1), (2027, 6, 30)))),
+            ("Q4 2025",                2024, Some(("2024-Q4", (2024, 10, 1), (2024, 12, 31)))),
+            ("октябрь 2025",           2026, Some(("2026-10", (2026, 10, 1), (2026, 10, 31)))),
+            ("2024-02",                2025, Some(("2025-02", (2025, 2, 1), (2025, 2, 28)))),
+            ("2025-02",                2028, Some(("2028-02", (2028, 2, 1), (2028, 2, 29)))),
+            ("14 October 2025",        2026, Some(("2026-10-14", (2026, 10, 14), (2026, 10, 14)))),
+            ("2024-02-29",             2025, Some(("2025-02-28", (2025, 2, 28), (2025, 2, 28)))),
+            ("2024-02-29",             2028, Some(("2028-02-29", (2028, 2, 29), (2028, 2, 29)))),
+            ("2025-02-28",             2028, Some(("2028-02-28", (2028, 2, 28), (2028, 2, 28)))),
+            ("2025-03-01..2025-05-20", 2026, Some(("2026-03-01..2026-05-20", (2026, 3, 1), (2026, 5, 20)))),
+            ("2025-12-15..2026-01-15", 2026, Some(("2026-12-15..2027-01-15", (2026, 12, 15), (2027, 1, 15)))),
+            // A range to the end of February stays to the end of February.
+            ("2023-12..2024-02",       2024, Some(("2024-12-01..2025-02-28", (2024, 12, 1), (2025, 2, 28)))),
+            ("2024-12..2025-02",       2027, Some(("2027-12-01..2028-02-29", (2027, 12, 1), (2028, 2, 29)))),
+            ("2024-02-29..2024-03-10", 2025, Some(("2025-02-28..2025-03-10", (2025, 2, 28), (2025, 3, 10)))),
+            ("I half 2025",            2026, Some(("2026-01-01..2026-06-30", (2026, 1, 1), (2026, 6, 30)))),
+            ("2024-2026",              2025, Some(("2025-01-01..2027-12-31", (2025, 1, 1), (2027, 12, 31)))),
+            ("2025",                   2025, Some(("2025", (2025, 1, 1), (2025, 12, 31)))),
+            ("programme period",       2025, None),
+            ("to be agreed",           2025, None),
+            ("2025",                   2201, None),
+            ("2025",                   1899, None),
+            ("2199-12-15..2200-01-15", 2200, None),
+        ];
+        for (text, year, expected) in rows {
+            let original = Timeframe::parse(text, Some(programme())).expect("parses");
+            let shifted = original.in_year(year);
+            let expected = expected.map(|(source, first, last)| Timeframe {
+                kind: original.kind,
+                source: source.to_string(),
+                earliest: Some(d(first.0, first.1, first.2)),
+                latest: Some(d(last.0, last.1, last.2)),
+            });
+            assert_eq!(shifted, expected, "{text:?} in {year}");
+            // The new source reads back as the same dates.
+            if let Some(shifted) = shifted {
+                let reread = Timeframe::parse(&shifted.source, None).expect("canonical source parses");
+                assert_eq!((reread.earliest, reread.latest), (shifted.earliest, shifted.latest));
+            }
+        }
+    }
+
+    #[test]
+    fn period() {
+        let p = programme();
+        assert!(p.contains(d(2024, 1, 1)));
+        assert!(p.contains(d(2026, 12, 31)));
+        assert!(!p.contains(d(2023, 12, 31)));
+        assert!(!p.contains(d(2027, 1, 1)));
+        assert_eq!(p.years().collect::<Vec<_>>(), vec![2024, 2025, 2026]);
+        let day = Period::new(d(2025, 5, 5), d(2025, 5, 5)).expect("one day");
+        assert_eq!(day.years().collect::<Vec<_>>(), vec![2025]);
+        assert!(day.contains(d(2025, 5, 5)));
+        let backwards = TimeframeError::EndBeforeStart {
+            start: d(2025, 5, 6),
+            end: d(2025, 5, 5),
+        };
+        assert_eq!(Period::new(d(2025, 5, 6), d(2025, 5, 5)), Err(backwards));
+    }
+
+    #[test]
+    fn kind_names() {
+        let names = [
+            "date",
+            "month",
+            "quarter",
+            "year",
+            "range",
+            "programme_period",
+            "to_be_agreed",
+        ];
+        for (kind, name) in TimeframeKind::ALL.into_iter().zip(names) {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(TimeframeKind::parse(name), Some(kind));
+            let json = serde_json::to_string(&kind).expect("serialises");
+            assert_eq!(json, format!("\"{name}\""));
+        }
+        assert_eq!(TimeframeKind::parse("Quarter"), None);
+        assert_eq!(TimeframeKind::parse(""), None);
+    }
+
+    #[test]
+    fn serialises_dates_as_iso() {
+        let q2 = Timeframe::parse("II квартал 2025 г.", None).expect("parses");
+        let json = serde_json::to_value(&q2).expect("serialises");
+        let expected = serde_json::json!({
+            "kind": "quarter", "source": "II квартал 2025 г.", "earliest": "2025-04-01", "latest": "2025-06-30"
+        });
+        assert_eq!(json, expected);
+    }
 }

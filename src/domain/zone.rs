@@ -4,9 +4,9 @@ use chrono_tz::Tz;
 
 /// Parses an IANA zone name ("Asia/Almaty"); the error says what was wrong.
 pub fn parse_zone(name: &str) -> Result<Tz, String> {
-    name.trim()
-        .parse::<Tz>()
-        .map_err(|_| format!("`{name}` is not an IANA time zone name (e.g. Asia/Almaty, Europe/Moscow)"))
+    name.trim().parse::<Tz>().map_err(|_| {
+        format!("`{name}` is not an IANA time zone name (e.g. Asia/Almaty, Europe/Moscow)")
+    })
 }
 
 /// The version of the tz database compiled into this binary; recorded beside
@@ -23,8 +23,13 @@ mod tests {
     #[test]
     fn zones_parse_by_iana_name() {
         assert_eq!(parse_zone("Asia/Almaty").unwrap(), chrono_tz::Asia::Almaty);
-        assert_eq!(parse_zone("Asia/Qostanay").unwrap(), chrono_tz::Asia::Qostanay);
-        assert!(parse_zone("Asia/Astana").unwrap_err().contains("Asia/Astana"));
+        assert_eq!(
+            parse_zone("Asia/Qostanay").unwrap(),
+            chrono_tz::Asia::Qostanay
+        );
+        assert!(parse_zone("Asia/Astana")
+            .unwrap_err()
+            .contains("Asia/Astana"));
         assert!(parse_zone("UTC+5").is_err());
     }
 
@@ -139,17 +144,30 @@ mod local_time_tests {
     #[test]
     fn kazakhstan_moved_from_utc_plus_6_to_plus_5_on_2024_03_01() {
         let almaty = chrono_tz::Asia::Almaty;
-        assert_eq!(resolve_local(at(2023, 6, 10, 10, 0), almaty, None).unwrap(), utc(2023, 6, 10, 4, 0));
-        assert_eq!(resolve_local(at(2025, 6, 10, 10, 0), almaty, None).unwrap(), utc(2025, 6, 10, 5, 0));
+        assert_eq!(
+            resolve_local(at(2023, 6, 10, 10, 0), almaty, None).unwrap(),
+            utc(2023, 6, 10, 4, 0)
+        );
+        assert_eq!(
+            resolve_local(at(2025, 6, 10, 10, 0), almaty, None).unwrap(),
+            utc(2025, 6, 10, 5, 0)
+        );
         // The night of the change the clocks went back from 00:00 on 1 March to 23:00 on 29 February,
         // so 23:30 on 29 February happened twice: the earlier instant is at UTC+6.
-        assert_eq!(resolve_local(at(2024, 2, 29, 23, 30), almaty, None).unwrap(), utc(2024, 2, 29, 17, 30));
-        assert_eq!(resolve_local(at(2024, 3, 1, 12, 0), almaty, None).unwrap(), utc(2024, 3, 1, 7, 0));
+        assert_eq!(
+            resolve_local(at(2024, 2, 29, 23, 30), almaty, None).unwrap(),
+            utc(2024, 2, 29, 17, 30)
+        );
+        assert_eq!(
+            resolve_local(at(2024, 3, 1, 12, 0), almaty, None).unwrap(),
+            utc(2024, 3, 1, 7, 0)
+        );
     }
 
     #[test]
     fn a_time_in_a_dst_gap_is_rejected_naming_the_gap() {
-        let err = resolve_local(at(2025, 3, 30, 2, 30), chrono_tz::Europe::Berlin, None).unwrap_err();
+        let err =
+            resolve_local(at(2025, 3, 30, 2, 30), chrono_tz::Europe::Berlin, None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "2025-03-30 02:30:00 does not exist in Europe/Berlin: the clocks jump from 02:00 to 03:00 \
@@ -161,20 +179,37 @@ mod local_time_tests {
     fn an_ambiguous_time_takes_the_earlier_instant_unless_an_offset_says_otherwise() {
         let berlin = chrono_tz::Europe::Berlin;
         let local = at(2025, 10, 26, 2, 30);
-        assert_eq!(resolve_local(local, berlin, None).unwrap(), utc(2025, 10, 26, 0, 30));
+        assert_eq!(
+            resolve_local(local, berlin, None).unwrap(),
+            utc(2025, 10, 26, 0, 30)
+        );
         let cet = FixedOffset::east_opt(3600).unwrap();
-        assert_eq!(resolve_local(local, berlin, Some(cet)).unwrap(), utc(2025, 10, 26, 1, 30));
+        assert_eq!(
+            resolve_local(local, berlin, Some(cet)).unwrap(),
+            utc(2025, 10, 26, 1, 30)
+        );
         let cest = FixedOffset::east_opt(7200).unwrap();
-        assert_eq!(resolve_local(local, berlin, Some(cest)).unwrap(), utc(2025, 10, 26, 0, 30));
+        assert_eq!(
+            resolve_local(local, berlin, Some(cest)).unwrap(),
+            utc(2025, 10, 26, 0, 30)
+        );
         let wrong = FixedOffset::east_opt(5 * 3600).unwrap();
-        let err = resolve_local(local, berlin, Some(wrong)).unwrap_err().to_string();
+        let err = resolve_local(local, berlin, Some(wrong))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("+02:00 or +01:00"), "{err}");
     }
 
     #[test]
     fn moscow_has_no_dst_since_2014() {
         let moscow = chrono_tz::Europe::Moscow;
-        assert_eq!(resolve_local(at(2025, 3, 30, 2, 30), moscow, None).unwrap(), utc(2025, 3, 29, 23, 30));
-        assert_eq!(resolve_local(at(2025, 10, 26, 2, 30), moscow, None).unwrap(), utc(2025, 10, 25, 23, 30));
+        assert_eq!(
+            resolve_local(at(2025, 3, 30, 2, 30), moscow, None).unwrap(),
+            utc(2025, 3, 29, 23, 30)
+        );
+        assert_eq!(
+            resolve_local(at(2025, 10, 26, 2, 30), moscow, None).unwrap(),
+            utc(2025, 10, 25, 23, 30)
+        );
     }
 }

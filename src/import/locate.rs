@@ -130,8 +130,14 @@ programmes:
         let lines = Lines::of(source);
         assert_eq!(lines.line("parties[0].code"), Some(2));
         assert_eq!(lines.line("parties[0].name.en"), Some(3));
-        assert_eq!(lines.line("programmes[0].sections[0].obligations[0].timeframe"), Some(10));
+        assert_eq!(
+            lines.line("programmes[0].sections[0].obligations[0].timeframe"),
+            Some(10)
+        );
         // A missing field points at its record.
-        assert_eq!(lines.line("programmes[0].sections[0].obligations[0].kind"), Some(9));
+        assert_eq!(
+            lines.line("programmes[0].sections[0].obligations[0].kind"),
+            Some(9)
+        );
     }
 }

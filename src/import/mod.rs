@@ -38,7 +38,10 @@ impl fmt::Display for Located {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{} problem(s) in the file; nothing was imported", .0.len())]
     Invalid(Vec<Located>),
     #[error("database: {0}")]
@@ -74,7 +77,10 @@ impl fmt::Display for Summary {
             if m.is_empty() {
                 "nothing".to_string()
             } else {
-                m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+                m.iter()
+                    .map(|(k, v)| format!("{v} {k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         };
         write!(
@@ -87,7 +93,11 @@ impl fmt::Display for Summary {
     }
 }
 
-pub fn import_file(conn: &mut Conn, path: &Path, ctx: &WriteContext) -> Result<Summary, ImportError> {
+pub fn import_file(
+    conn: &mut Conn,
+    path: &Path,
+    ctx: &WriteContext,
+) -> Result<Summary, ImportError> {
     let source = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
         path: path.display().to_string(),
         source,
@@ -96,7 +106,11 @@ pub fn import_file(conn: &mut Conn, path: &Path, ctx: &WriteContext) -> Result<S
 }
 
 /// Parses, checks and writes one import document. On any problem nothing is written.
-pub fn import_str(conn: &mut Conn, source: &str, ctx: &WriteContext) -> Result<Summary, ImportError> {
+pub fn import_str(
+    conn: &mut Conn,
+    source: &str,
+    ctx: &WriteContext,
+) -> Result<Summary, ImportError> {
     let file: format::ImportFile = match serde_norway::from_str(source) {
         Ok(f) => f,
         Err(e) => {
@@ -157,10 +171,16 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             summary.count("decisions", outcome);
         }
     }
-    for (row, parties, signatories, sections) in plan.programmes {
-        let (programme, outcome) = store::programmes::upsert(conn, ctx, row, &parties, &signatories)?;
+    for planned in plan.programmes {
+        let (programme, outcome) = store::programmes::upsert(
+            conn,
+            ctx,
+            planned.row,
+            &planned.party_ids,
+            &planned.signatory_ids,
+        )?;
         summary.count("programmes", outcome);
-        for section in sections {
+        for section in planned.sections {
             let section = store::programmes::SectionRow {
                 programme_id: programme.id.clone(),
                 ..section
@@ -175,8 +195,11 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             (None, Some(m)) => store::obligations::Owner::Meeting(m),
             (None, None) => continue,
         };
-        let (obligation, mut outcome) = store::obligations::upsert(conn, ctx, owner, planned.row.clone())?;
-        if store::obligations::replace_assignments(conn, ctx, &obligation.id, &planned.assignments)? && outcome == Outcome::Unchanged {
+        let (obligation, mut outcome) =
+            store::obligations::upsert(conn, ctx, owner, planned.row.clone())?;
+        if store::obligations::replace_assignments(conn, ctx, &obligation.id, &planned.assignments)?
+            && outcome == Outcome::Unchanged
+        {
             outcome = Outcome::Updated;
         }
         summary.count("obligations", outcome);

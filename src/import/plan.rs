@@ -39,9 +39,18 @@ pub struct Plan {
     pub agreements: Vec<(AgreementRow, Vec<String>, Vec<String>)>,
     pub bodies: Vec<(BodyRow, Vec<BodyPartyRow>)>,
     pub meetings: Vec<(MeetingRow, Vec<DecisionRow>)>,
-    pub programmes: Vec<(ProgrammeRow, Vec<String>, Vec<String>, Vec<SectionRow>)>,
+    pub programmes: Vec<PlannedProgramme>,
     pub obligations: Vec<PlannedObligation>,
     pub events: Vec<(EventRow, Vec<EventOrganisationRow>, Vec<String>)>,
+}
+
+/// A programme with its party ids, signatory ids and sections.
+#[derive(Debug)]
+pub struct PlannedProgramme {
+    pub row: ProgrammeRow,
+    pub party_ids: Vec<String>,
+    pub signatory_ids: Vec<String>,
+    pub sections: Vec<SectionRow>,
 }
 
 #[derive(Debug)]
@@ -76,7 +85,12 @@ struct Planner<'c> {
     obligations: HashMap<(String, String), String>, // (programme key, number) -> id
 }
 
-pub fn plan(conn: &mut Conn, file: &format::ImportFile, at: NaiveDateTime, actor: &str) -> QueryResult<Result<Plan, Vec<Problem>>> {
+pub fn plan(
+    conn: &mut Conn,
+    file: &format::ImportFile,
+    at: NaiveDateTime,
+    actor: &str,
+) -> QueryResult<Result<Plan, Vec<Problem>>> {
     let mut planner = Planner {
         conn,
         at,
@@ -100,7 +114,9 @@ pub fn plan(conn: &mut Conn, file: &format::ImportFile, at: NaiveDateTime, actor
 fn is_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 100
-        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !key.starts_with('-')
 }
 
@@ -112,7 +128,9 @@ fn is_party_code(code: &str) -> bool {
         Some((country, sub)) => {
             state(country.as_bytes())
                 && (1..=3).contains(&sub.len())
-                && sub.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && sub
+                    .bytes()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         }
     }
 }
@@ -128,7 +146,12 @@ fn parse_wall_time(text: &str) -> Result<(NaiveDateTime, Option<chrono::FixedOff
     if let Ok(with_offset) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok((with_offset.naive_local(), Some(*with_offset.offset())));
     }
-    for form in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
+    for form in [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, form) {
             return Ok((t, None));
         }
@@ -138,7 +161,9 @@ fn parse_wall_time(text: &str) -> Result<(NaiveDateTime, Option<chrono::FixedOff
             return Ok((t.naive_local(), Some(*t.offset())));
         }
     }
-    Err(format!("`{text}` is not a local date and time; write e.g. 2025-06-10T10:00"))
+    Err(format!(
+        "`{text}` is not a local date and time; write e.g. 2025-06-10T10:00"
+    ))
 }
 
 impl Planner<'_> {
@@ -152,7 +177,9 @@ impl Planner<'_> {
     fn text(&mut self, path: &str, text: &Text) -> String {
         let result = match text {
             Text::Plain(s) => LocalizedText::from_codes([("en", s.as_str())]),
-            Text::Languages(map) => LocalizedText::from_codes(map.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            Text::Languages(map) => {
+                LocalizedText::from_codes(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            }
         };
         match result {
             Ok(t) => t.to_json(),
@@ -163,10 +190,19 @@ impl Planner<'_> {
         }
     }
 
-    fn word<T>(&mut self, path: &str, value: &str, parse: fn(&str) -> Option<T>, expected: String) -> Option<T> {
+    fn word<T>(
+        &mut self,
+        path: &str,
+        value: &str,
+        parse: fn(&str) -> Option<T>,
+        expected: String,
+    ) -> Option<T> {
         let found = parse(value);
         if found.is_none() {
-            self.problem(path, format!("`{value}` is not allowed here; expected {expected}"));
+            self.problem(
+                path,
+                format!("`{value}` is not allowed here; expected {expected}"),
+            );
         }
         found
     }
@@ -183,7 +219,10 @@ impl Planner<'_> {
 
     fn key(&mut self, path: &str, key: &str) {
         if !is_key(key) {
-            self.problem(path, format!("`{key}` is not a key: use lowercase letters, digits and dashes"));
+            self.problem(
+                path,
+                format!("`{key}` is not a key: use lowercase letters, digits and dashes"),
+            );
         }
     }
 
@@ -193,7 +232,12 @@ impl Planner<'_> {
         }
     }
 
-    fn timeframe(&mut self, path: &str, text: &str, programme: Option<Period>) -> Option<Timeframe> {
+    fn timeframe(
+        &mut self,
+        path: &str,
+        text: &str,
+        programme: Option<Period>,
+    ) -> Option<Timeframe> {
         match Timeframe::parse(text, programme) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -209,12 +253,18 @@ impl Planner<'_> {
         }
         match store::parties::by_code(self.conn, code)? {
             Some(row) => {
-                let r = PartyRef { id: row.id, zone: row.time_zone };
+                let r = PartyRef {
+                    id: row.id,
+                    zone: row.time_zone,
+                };
                 self.parties.insert(code.to_string(), r.clone());
                 Ok(Some(r))
             }
             None => {
-                self.problem(path, format!("party `{code}` is neither in this file nor in the database"));
+                self.problem(
+                    path,
+                    format!("party `{code}` is neither in this file nor in the database"),
+                );
                 Ok(None)
             }
         }
@@ -226,12 +276,18 @@ impl Planner<'_> {
         }
         match store::organisations::by_key(self.conn, key)? {
             Some(row) => {
-                let r = OrgRef { id: row.id, party_id: row.party_id };
+                let r = OrgRef {
+                    id: row.id,
+                    party_id: row.party_id,
+                };
                 self.organisations.insert(key.to_string(), r.clone());
                 Ok(Some(r))
             }
             None => {
-                self.problem(path, format!("organisation `{key}` is neither in this file nor in the database"));
+                self.problem(
+                    path,
+                    format!("organisation `{key}` is neither in this file nor in the database"),
+                );
                 Ok(None)
             }
         }
@@ -257,10 +313,17 @@ impl Planner<'_> {
             let path = format!("parties[{i}]");
             self.unique(&mut seen, &format!("{path}.code"), &p.code, "party");
             if !is_party_code(&p.code) {
-                self.problem(format!("{path}.code"), format!("`{}` is not an ISO 3166 code such as KZ or KZ-KUS", p.code));
+                self.problem(
+                    format!("{path}.code"),
+                    format!("`{}` is not an ISO 3166 code such as KZ or KZ-KUS", p.code),
+                );
             }
-            let id = store::parties::by_code(self.conn, &p.code)?.map(|r| r.id).unwrap_or_else(new_id);
-            let zone = self.zone(&format!("{path}.time_zone"), &p.time_zone).unwrap_or_default();
+            let id = store::parties::by_code(self.conn, &p.code)?
+                .map(|r| r.id)
+                .unwrap_or_else(new_id);
+            let zone = self
+                .zone(&format!("{path}.time_zone"), &p.time_zone)
+                .unwrap_or_default();
             self.parties.insert(p.code.clone(), PartyRef { id, zone });
         }
         let mut rows = Vec::new();
@@ -269,13 +332,19 @@ impl Planner<'_> {
             let parent_id = match &p.parent {
                 Some(parent) => {
                     if !p.code.starts_with(&format!("{parent}-")) {
-                        self.problem(format!("{path}.parent"), format!("region `{}` does not belong to `{parent}`", p.code));
+                        self.problem(
+                            format!("{path}.parent"),
+                            format!("region `{}` does not belong to `{parent}`", p.code),
+                        );
                     }
                     self.party(&format!("{path}.parent"), parent)?.map(|r| r.id)
                 }
                 None => {
                     if p.code.contains('-') {
-                        self.problem(format!("{path}.parent"), format!("region `{}` needs its state as parent", p.code));
+                        self.problem(
+                            format!("{path}.parent"),
+                            format!("region `{}` needs its state as parent", p.code),
+                        );
                     }
                     None
                 }
@@ -299,35 +368,60 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn plan_organisations(&mut self, file: &format::ImportFile, plan: &mut Plan) -> QueryResult<()> {
+    fn plan_organisations(
+        &mut self,
+        file: &format::ImportFile,
+        plan: &mut Plan,
+    ) -> QueryResult<()> {
         let mut seen = HashSet::new();
         for (i, o) in file.organisations.iter().enumerate() {
             let path = format!("organisations[{i}]");
             self.key(&format!("{path}.key"), &o.key);
             self.unique(&mut seen, &format!("{path}.key"), &o.key, "organisation");
             let party = self.party(&format!("{path}.party"), &o.party)?;
-            let id = store::organisations::by_key(self.conn, &o.key)?.map(|r| r.id).unwrap_or_else(new_id);
+            let id = store::organisations::by_key(self.conn, &o.key)?
+                .map(|r| r.id)
+                .unwrap_or_else(new_id);
             self.organisations.insert(
                 o.key.clone(),
-                OrgRef { id, party_id: party.map(|p| p.id).unwrap_or_default() },
+                OrgRef {
+                    id,
+                    party_id: party.map(|p| p.id).unwrap_or_default(),
+                },
             );
         }
         let mut planned = Vec::new();
         for (i, o) in file.organisations.iter().enumerate() {
             let path = format!("organisations[{i}]");
-            let kind = self.word(&format!("{path}.kind"), &o.kind, OrganisationKind::parse, OrganisationKind::expected());
+            let kind = self.word(
+                &format!("{path}.kind"),
+                &o.kind,
+                OrganisationKind::parse,
+                OrganisationKind::expected(),
+            );
             let name = self.text(&format!("{path}.name"), &o.name);
-            let party_zone = self.parties.get(&o.party).map(|p| p.zone.clone()).unwrap_or_default();
+            let party_zone = self
+                .parties
+                .get(&o.party)
+                .map(|p| p.zone.clone())
+                .unwrap_or_default();
             let zone = match &o.time_zone {
-                Some(z) => self.zone(&format!("{path}.time_zone"), z).unwrap_or_default(),
+                Some(z) => self
+                    .zone(&format!("{path}.time_zone"), z)
+                    .unwrap_or_default(),
                 None => party_zone,
             };
             let parent_id = match &o.parent {
                 Some(parent) if parent == &o.key => {
-                    self.problem(format!("{path}.parent"), "an organisation cannot be its own parent");
+                    self.problem(
+                        format!("{path}.parent"),
+                        "an organisation cannot be its own parent",
+                    );
                     None
                 }
-                Some(parent) => self.organisation(&format!("{path}.parent"), parent)?.map(|r| r.id),
+                Some(parent) => self
+                    .organisation(&format!("{path}.parent"), parent)?
+                    .map(|r| r.id),
                 None => None,
             };
             let me = self.organisations[&o.key].clone();
@@ -336,25 +430,49 @@ impl Planner<'_> {
             for (j, c) in o.contacts.iter().enumerate() {
                 let cpath = format!("{path}.contacts[{j}]");
                 if !c.email.contains('@') || c.email.contains(char::is_whitespace) {
-                    self.problem(format!("{cpath}.email"), format!("`{}` is not an email address", c.email));
+                    self.problem(
+                        format!("{cpath}.email"),
+                        format!("`{}` is not an email address", c.email),
+                    );
                 }
-                self.unique(&mut emails, &format!("{cpath}.email"), &c.email.to_lowercase(), "contact email");
+                self.unique(
+                    &mut emails,
+                    &format!("{cpath}.email"),
+                    &c.email.to_lowercase(),
+                    "contact email",
+                );
                 if c.name.trim().is_empty() {
                     self.problem(format!("{cpath}.name"), "is blank");
                 }
                 if crate::domain::Language::parse(&c.language).is_none() {
                     self.problem(
                         format!("{cpath}.language"),
-                        format!("`{}` is not a supported language code (use one of: {})", c.language, crate::domain::Language::codes()),
+                        format!(
+                            "`{}` is not a supported language code (use one of: {})",
+                            c.language,
+                            crate::domain::Language::codes()
+                        ),
                     );
                 }
-                let role = self.word(&format!("{cpath}.role"), &c.role, ContactRole::parse, ContactRole::expected());
+                let role = self.word(
+                    &format!("{cpath}.role"),
+                    &c.role,
+                    ContactRole::parse,
+                    ContactRole::expected(),
+                );
                 let notifications = match &c.notifications {
-                    Some(n) => self.word(&format!("{cpath}.notifications"), n, NotificationMode::parse, NotificationMode::expected()),
+                    Some(n) => self.word(
+                        &format!("{cpath}.notifications"),
+                        n,
+                        NotificationMode::parse,
+                        NotificationMode::expected(),
+                    ),
                     None => Some(NotificationMode::Immediate),
                 };
                 let czone = match &c.time_zone {
-                    Some(z) => self.zone(&format!("{cpath}.time_zone"), z).unwrap_or_default(),
+                    Some(z) => self
+                        .zone(&format!("{cpath}.time_zone"), z)
+                        .unwrap_or_default(),
                     None => zone.clone(),
                 };
                 contacts.push(ContactRow {
@@ -365,7 +483,10 @@ impl Planner<'_> {
                     language: c.language.clone(),
                     time_zone: czone,
                     role: role.map(|r| r.as_str()).unwrap_or_default().to_string(),
-                    notifications: notifications.map(|n| n.as_str()).unwrap_or_default().to_string(),
+                    notifications: notifications
+                        .map(|n| n.as_str())
+                        .unwrap_or_default()
+                        .to_string(),
                     active: true,
                     version: 1,
                     created_at: self.at,
@@ -390,7 +511,8 @@ impl Planner<'_> {
                 contacts,
             ));
         }
-        plan.organisations = parents_first(planned, |(o, _)| o.id.clone(), |(o, _)| o.parent_id.clone());
+        plan.organisations =
+            parents_first(planned, |(o, _)| o.id.clone(), |(o, _)| o.parent_id.clone());
         Ok(())
     }
 
@@ -400,14 +522,27 @@ impl Planner<'_> {
             let path = format!("agreements[{i}]");
             self.key(&format!("{path}.key"), &a.key);
             self.unique(&mut seen, &format!("{path}.key"), &a.key, "agreement");
-            let kind = self.word(&format!("{path}.kind"), &a.kind, AgreementKind::parse, AgreementKind::expected());
+            let kind = self.word(
+                &format!("{path}.kind"),
+                &a.kind,
+                AgreementKind::parse,
+                AgreementKind::expected(),
+            );
             let level = match &a.level {
-                Some(l) => self.word(&format!("{path}.level"), l, AgreementLevel::parse, AgreementLevel::expected()),
+                Some(l) => self.word(
+                    &format!("{path}.level"),
+                    l,
+                    AgreementLevel::parse,
+                    AgreementLevel::expected(),
+                ),
                 None => Some(AgreementLevel::Intergovernmental),
             };
             let title = self.text(&format!("{path}.title"), &a.title);
             if a.parties.len() < 2 {
-                self.problem(format!("{path}.parties"), "an agreement has at least two parties");
+                self.problem(
+                    format!("{path}.parties"),
+                    "an agreement has at least two parties",
+                );
             }
             let mut party_ids = Vec::new();
             for (j, code) in a.parties.iter().enumerate() {
@@ -435,19 +570,29 @@ impl Planner<'_> {
                 },
                 None => None,
             };
-            if let (Some(signed), Some(in_force)) = (signed.as_ref().and_then(|s| s.earliest), in_force_on) {
+            if let (Some(signed), Some(in_force)) =
+                (signed.as_ref().and_then(|s| s.earliest), in_force_on)
+            {
                 if in_force < signed {
-                    self.problem(format!("{path}.in_force"), format!("enters into force ({in_force}) before it is signed ({signed})"));
+                    self.problem(
+                        format!("{path}.in_force"),
+                        format!("enters into force ({in_force}) before it is signed ({signed})"),
+                    );
                 }
             }
             let valid_until = match &a.valid_until {
-                Some(v) => self.timeframe(&format!("{path}.valid_until"), &v.text(), None).and_then(|t| t.latest),
+                Some(v) => self
+                    .timeframe(&format!("{path}.valid_until"), &v.text(), None)
+                    .and_then(|t| t.latest),
                 None => None,
             };
             let months = |me: &mut Self, field: &str, v: Option<i64>, min: i64| -> Option<i32> {
                 match v {
                     Some(n) if n < min || n > 1200 => {
-                        me.problem(format!("{path}.{field}"), format!("{n} is out of range: {min} to 1200 months"));
+                        me.problem(
+                            format!("{path}.{field}"),
+                            format!("{n} is out of range: {min} to 1200 months"),
+                        );
                         None
                     }
                     Some(n) => i32::try_from(n).ok(),
@@ -457,7 +602,9 @@ impl Planner<'_> {
             let term_months = months(self, "term_months", a.term_months, 1);
             let renewal_months = months(self, "renewal_months", a.renewal_months, 1);
             let notice_months = months(self, "notice_months", a.notice_months, 0);
-            let id = store::agreements::by_key(self.conn, &a.key)?.map(|r| r.id).unwrap_or_else(new_id);
+            let id = store::agreements::by_key(self.conn, &a.key)?
+                .map(|r| r.id)
+                .unwrap_or_else(new_id);
             self.agreements.insert(a.key.clone(), id.clone());
             plan.agreements.push((
                 AgreementRow {
@@ -499,7 +646,10 @@ impl Planner<'_> {
                 Ok(Some(row.id))
             }
             None => {
-                self.problem(path, format!("agreement `{key}` is neither in this file nor in the database"));
+                self.problem(
+                    path,
+                    format!("agreement `{key}` is neither in this file nor in the database"),
+                );
                 Ok(None)
             }
         }
@@ -516,7 +666,10 @@ impl Planner<'_> {
                 Ok(Some(r))
             }
             None => {
-                self.problem(path, format!("body `{key}` is neither in this file nor in the database"));
+                self.problem(
+                    path,
+                    format!("body `{key}` is neither in this file nor in the database"),
+                );
                 Ok(None)
             }
         }
@@ -528,14 +681,24 @@ impl Planner<'_> {
             let path = format!("bodies[{i}]");
             self.key(&format!("{path}.key"), &b.key);
             self.unique(&mut seen, &format!("{path}.key"), &b.key, "body");
-            let id = store::bodies::by_key(self.conn, &b.key)?.map(|r| r.id).unwrap_or_else(new_id);
-            let zone = b.parties.first().and_then(|c| self.parties.get(c).map(|p| p.zone.clone()));
+            let id = store::bodies::by_key(self.conn, &b.key)?
+                .map(|r| r.id)
+                .unwrap_or_else(new_id);
+            let zone = b
+                .parties
+                .first()
+                .and_then(|c| self.parties.get(c).map(|p| p.zone.clone()));
             self.bodies.insert(b.key.clone(), (id, zone));
         }
         let mut planned = Vec::new();
         for (i, b) in file.bodies.iter().enumerate() {
             let path = format!("bodies[{i}]");
-            let kind = self.word(&format!("{path}.kind"), &b.kind, BodyKind::parse, BodyKind::expected());
+            let kind = self.word(
+                &format!("{path}.kind"),
+                &b.kind,
+                BodyKind::parse,
+                BodyKind::expected(),
+            );
             let name = self.text(&format!("{path}.name"), &b.name);
             let parent_id = match &b.parent {
                 Some(p) if p == &b.key => {
@@ -552,12 +715,19 @@ impl Planner<'_> {
             let mut members = Vec::new();
             for (j, code) in b.parties.iter().enumerate() {
                 if let Some(p) = self.party(&format!("{path}.parties[{j}]"), code)? {
-                    members.push(BodyPartyRow { body_id: String::new(), party_id: p.id, co_chair: b.co_chairs.get(code).cloned() });
+                    members.push(BodyPartyRow {
+                        body_id: String::new(),
+                        party_id: p.id,
+                        co_chair: b.co_chairs.get(code).cloned(),
+                    });
                 }
             }
             for code in b.co_chairs.keys() {
                 if !b.parties.contains(code) {
-                    self.problem(format!("{path}.co_chairs.{code}"), format!("`{code}` is not one of the body's parties"));
+                    self.problem(
+                        format!("{path}.co_chairs.{code}"),
+                        format!("`{code}` is not one of the body's parties"),
+                    );
                 }
             }
             let id = self.bodies[&b.key].0.clone();
@@ -584,12 +754,20 @@ impl Planner<'_> {
         let mut seen = HashSet::new();
         for (i, m) in file.meetings.iter().enumerate() {
             let path = format!("meetings[{i}]");
-            self.unique(&mut seen, &format!("{path}.number"), &format!("{}#{}", m.body, m.number), "meeting");
+            self.unique(
+                &mut seen,
+                &format!("{path}.number"),
+                &format!("{}#{}", m.body, m.number),
+                "meeting",
+            );
             let body = self.body(&format!("{path}.body"), &m.body)?;
             let number = match i32::try_from(m.number) {
                 Ok(n) if n > 0 => n,
                 _ => {
-                    self.problem(format!("{path}.number"), format!("{} is not a meeting number (1 or more)", m.number));
+                    self.problem(
+                        format!("{path}.number"),
+                        format!("{} is not a meeting number (1 or more)", m.number),
+                    );
                     1
                 }
             };
@@ -602,14 +780,22 @@ impl Planner<'_> {
                 }
             };
             let status = match &m.status {
-                Some(s) => self.word(&format!("{path}.status"), s, MeetingStatus::parse, MeetingStatus::expected()),
+                Some(s) => self.word(
+                    &format!("{path}.status"),
+                    s,
+                    MeetingStatus::parse,
+                    MeetingStatus::expected(),
+                ),
                 None => Some(MeetingStatus::Held),
             };
             let zone = match (&m.time_zone, body.as_ref().and_then(|b| b.1.clone())) {
                 (Some(z), _) => self.zone(&format!("{path}.time_zone"), z),
                 (None, Some(z)) => Some(z),
                 (None, None) if m.time.is_some() => {
-                    self.problem(format!("{path}.time_zone"), "a meeting with a time needs its time zone");
+                    self.problem(
+                        format!("{path}.time_zone"),
+                        "a meeting with a time needs its time zone",
+                    );
                     None
                 }
                 (None, None) => Some("UTC".to_string()),
@@ -620,7 +806,9 @@ impl Planner<'_> {
                 match NaiveTime::parse_from_str(&time.text(), "%H:%M") {
                     Ok(t) => {
                         let local = date.and_time(t);
-                        match parse_zone(zone).map_err(|e| e.to_string()).and_then(|tz| resolve_local(local, tz, None).map_err(|e| e.to_string())) {
+                        match parse_zone(zone).map_err(|e| e.to_string()).and_then(|tz| {
+                            resolve_local(local, tz, None).map_err(|e| e.to_string())
+                        }) {
                             Ok(instant) => {
                                 start_local = Some(local);
                                 starts_at = Some(instant.naive_utc());
@@ -628,21 +816,40 @@ impl Planner<'_> {
                             Err(e) => self.problem(format!("{path}.time"), e),
                         }
                     }
-                    Err(_) => self.problem(format!("{path}.time"), format!("`{}` is not a time; write HH:MM", time.text())),
+                    Err(_) => self.problem(
+                        format!("{path}.time"),
+                        format!("`{}` is not a time; write HH:MM", time.text()),
+                    ),
                 }
             }
-            let (Some(body), Some(held_on)) = (body, held_on) else { continue };
-            let meeting_id = store::bodies::meeting_by_number(self.conn, &body.0, number)?.map(|r| r.id).unwrap_or_else(new_id);
+            let (Some(body), Some(held_on)) = (body, held_on) else {
+                continue;
+            };
+            let meeting_id = store::bodies::meeting_by_number(self.conn, &body.0, number)?
+                .map(|r| r.id)
+                .unwrap_or_else(new_id);
             let mut decisions = Vec::new();
             let mut decision_ids = HashMap::new();
             let mut numbers = HashSet::new();
             for (j, d) in m.decisions.iter().enumerate() {
                 let dpath = format!("{path}.decisions[{j}]");
                 let dnumber = d.number.text();
-                self.unique(&mut numbers, &format!("{dpath}.number"), &dnumber, "decision");
-                let kind = self.word(&format!("{dpath}.kind"), &d.kind, DecisionKind::parse, DecisionKind::expected());
+                self.unique(
+                    &mut numbers,
+                    &format!("{dpath}.number"),
+                    &dnumber,
+                    "decision",
+                );
+                let kind = self.word(
+                    &format!("{dpath}.kind"),
+                    &d.kind,
+                    DecisionKind::parse,
+                    DecisionKind::expected(),
+                );
                 let text = self.text(&format!("{dpath}.text"), &d.text);
-                let id = new_id();
+                let id = store::bodies::decision_by_number(self.conn, &meeting_id, &dnumber)?
+                    .map(|r| r.id)
+                    .unwrap_or_else(new_id);
                 decision_ids.insert(dnumber.clone(), id.clone());
                 decisions.push(DecisionRow {
                     id,
@@ -657,19 +864,44 @@ impl Planner<'_> {
             for (j, o) in m.obligations.iter().enumerate() {
                 let opath = format!("{path}.obligations[{j}]");
                 let onumber = o.number.text();
-                self.unique(&mut obligation_numbers, &format!("{opath}.number"), &onumber, "obligation");
+                self.unique(
+                    &mut obligation_numbers,
+                    &format!("{opath}.number"),
+                    &onumber,
+                    "obligation",
+                );
                 let decision_id = match &o.decision {
                     Some(d) => match decision_ids.get(&d.text()) {
                         Some(id) => Some(id.clone()),
                         None => {
-                            self.problem(format!("{opath}.decision"), format!("decision `{}` is not among this meeting's decisions", d.text()));
+                            self.problem(
+                                format!("{opath}.decision"),
+                                format!(
+                                    "decision `{}` is not among this meeting's decisions",
+                                    d.text()
+                                ),
+                            );
                             None
                         }
                     },
                     None => None,
                 };
-                let existing = store::obligations::by_number(self.conn, store::obligations::Owner::Meeting(&meeting_id), &onumber)?;
-                let planned = self.obligation(&opath, o, j, existing.map(|r| r.id), None, None, Some(meeting_id.clone()), decision_id, None)?;
+                let existing = store::obligations::by_number(
+                    self.conn,
+                    store::obligations::Owner::Meeting(&meeting_id),
+                    &onumber,
+                )?;
+                let planned = self.obligation(
+                    &opath,
+                    o,
+                    j,
+                    existing.map(|r| r.id),
+                    None,
+                    None,
+                    Some(meeting_id.clone()),
+                    decision_id,
+                    None,
+                )?;
                 plan.obligations.push(planned);
             }
             plan.meetings.push((
@@ -704,13 +936,18 @@ impl Planner<'_> {
             self.key(&format!("{path}.key"), &p.key);
             self.unique(&mut seen, &format!("{path}.key"), &p.key, "programme");
             let title = self.text(&format!("{path}.title"), &p.title);
-            let period = self.timeframe(&format!("{path}.period"), &p.period.text(), None).and_then(|t| {
-                let period = t.period();
-                if period.is_none() {
-                    self.problem(format!("{path}.period"), "a programme's period needs dates (e.g. 2024-2026)");
-                }
-                period
-            });
+            let period = self
+                .timeframe(&format!("{path}.period"), &p.period.text(), None)
+                .and_then(|t| {
+                    let period = t.period();
+                    if period.is_none() {
+                        self.problem(
+                            format!("{path}.period"),
+                            "a programme's period needs dates (e.g. 2024-2026)",
+                        );
+                    }
+                    period
+                });
             let agreement_id = match &p.agreement {
                 Some(a) => self.agreement(&format!("{path}.agreement"), a)?,
                 None => None,
@@ -732,7 +969,9 @@ impl Planner<'_> {
                 }
             }
             let Some(period) = period else { continue };
-            let id = store::programmes::by_key(self.conn, &p.key)?.map(|r| r.id).unwrap_or_else(new_id);
+            let id = store::programmes::by_key(self.conn, &p.key)?
+                .map(|r| r.id)
+                .unwrap_or_else(new_id);
             self.programmes.insert(p.key.clone(), (id.clone(), period));
             let mut sections = Vec::new();
             let mut codes = HashSet::new();
@@ -762,16 +1001,36 @@ impl Planner<'_> {
                 for (k, o) in s.obligations.iter().enumerate() {
                     let opath = format!("{spath}.obligations[{k}]");
                     let number = o.number.text();
-                    self.unique(&mut numbers, &format!("{opath}.number"), &number, "obligation number");
-                    let existing = store::obligations::by_number(self.conn, store::obligations::Owner::Programme(&id), &number)?;
-                    let planned = self.obligation(&opath, o, position, existing.map(|r| r.id), Some(id.clone()), Some(section_id.clone()), None, None, Some(period))?;
-                    self.obligations.insert((p.key.clone(), number), planned.row.id.clone());
+                    self.unique(
+                        &mut numbers,
+                        &format!("{opath}.number"),
+                        &number,
+                        "obligation number",
+                    );
+                    let existing = store::obligations::by_number(
+                        self.conn,
+                        store::obligations::Owner::Programme(&id),
+                        &number,
+                    )?;
+                    let planned = self.obligation(
+                        &opath,
+                        o,
+                        position,
+                        existing.map(|r| r.id),
+                        Some(id.clone()),
+                        Some(section_id.clone()),
+                        None,
+                        None,
+                        Some(period),
+                    )?;
+                    self.obligations
+                        .insert((p.key.clone(), number), planned.row.id.clone());
                     plan.obligations.push(planned);
                     position += 1;
                 }
             }
-            plan.programmes.push((
-                ProgrammeRow {
+            plan.programmes.push(PlannedProgramme {
+                row: ProgrammeRow {
                     id,
                     key: p.key.clone(),
                     title,
@@ -791,7 +1050,7 @@ impl Planner<'_> {
                 party_ids,
                 signatory_ids,
                 sections,
-            ));
+            });
         }
         Ok(())
     }
@@ -812,31 +1071,59 @@ impl Planner<'_> {
         let id = existing_id.unwrap_or_else(new_id);
         let number = o.number.text();
         if number.trim().is_empty() || number.len() > 20 {
-            self.problem(format!("{path}.number"), "an item number is 1 to 20 characters, e.g. 3.2");
+            self.problem(
+                format!("{path}.number"),
+                "an item number is 1 to 20 characters, e.g. 3.2",
+            );
         }
         let text = self.text(&format!("{path}.text"), &o.text);
-        let kind = self.word(&format!("{path}.kind"), &o.kind, ObligationKind::parse, ObligationKind::expected());
+        let kind = self.word(
+            &format!("{path}.kind"),
+            &o.kind,
+            ObligationKind::parse,
+            ObligationKind::expected(),
+        );
         let firmness = match &o.firmness {
-            Some(f) => self.word(&format!("{path}.firmness"), f, Firmness::parse, Firmness::expected()),
+            Some(f) => self.word(
+                &format!("{path}.firmness"),
+                f,
+                Firmness::parse,
+                Firmness::expected(),
+            ),
             None => Some(Firmness::Binding),
         };
-        let timeframe_text = o.timeframe.as_ref().map(Scalar::text).unwrap_or_else(|| "to be agreed".to_string());
+        let timeframe_text = o
+            .timeframe
+            .as_ref()
+            .map(Scalar::text)
+            .unwrap_or_else(|| "to be agreed".to_string());
         let timeframe = self.timeframe(&format!("{path}.timeframe"), &timeframe_text, period);
         if let (Some(t), Some(p)) = (&timeframe, period) {
             if let (Some(e), Some(l)) = (t.earliest, t.latest) {
                 if l < p.start || e > p.end {
                     self.problem(
                         format!("{path}.timeframe"),
-                        format!("{} lies outside the programme period {}..{}", t.source, p.start, p.end),
+                        format!(
+                            "{} lies outside the programme period {}..{}",
+                            t.source, p.start, p.end
+                        ),
                     );
                 }
             }
         }
         let recurrence = match &o.recurrence {
             Some(r) => {
-                let parsed = self.word(&format!("{path}.recurrence"), r, ObligationRecurrence::parse, ObligationRecurrence::expected());
+                let parsed = self.word(
+                    &format!("{path}.recurrence"),
+                    r,
+                    ObligationRecurrence::parse,
+                    ObligationRecurrence::expected(),
+                );
                 if period.is_none() {
-                    self.problem(format!("{path}.recurrence"), "only a programme's items recur over its years");
+                    self.problem(
+                        format!("{path}.recurrence"),
+                        "only a programme's items recur over its years",
+                    );
                 }
                 parsed.map(|r| r.as_str().to_string())
             }
@@ -863,22 +1150,46 @@ impl Planner<'_> {
             None => None,
         };
         let lifecycle = match &o.lifecycle {
-            Some(l) => self.word(&format!("{path}.lifecycle"), l, Lifecycle::parse, format!("one of: {}", Lifecycle::ALL.map(|l| l.as_str()).join(", "))),
+            Some(l) => self.word(
+                &format!("{path}.lifecycle"),
+                l,
+                Lifecycle::parse,
+                format!("one of: {}", Lifecycle::ALL.map(|l| l.as_str()).join(", ")),
+            ),
             None => Some(Lifecycle::Planned),
         };
         let mut assignments = Vec::new();
         for (j, a) in o.assignments.iter().enumerate() {
             let apath = format!("{path}.assignments[{j}]");
-            let role = self.word(&format!("{apath}.role"), &a.role, AssignmentRole::parse, AssignmentRole::expected());
+            let role = self.word(
+                &format!("{apath}.role"),
+                &a.role,
+                AssignmentRole::parse,
+                AssignmentRole::expected(),
+            );
             let org = self.organisation(&format!("{apath}.organisation"), &a.organisation)?;
             let party_id = match &a.party {
                 Some(code) => self.party(&format!("{apath}.party"), code)?.map(|p| p.id),
                 None => org.as_ref().map(|o| o.party_id.clone()),
             };
             if let (Some(org), Some(party_id), Some(role)) = (org, party_id, role) {
-                let row = AssignmentRow { id: new_id(), obligation_id: id.clone(), organisation_id: org.id, party_id, role: role.as_str().to_string() };
-                if assignments.iter().any(|x: &AssignmentRow| x.organisation_id == row.organisation_id && x.role == row.role) {
-                    self.problem(apath, format!("organisation `{}` already has the role {} on this item", a.organisation, role));
+                let row = AssignmentRow {
+                    id: new_id(),
+                    obligation_id: id.clone(),
+                    organisation_id: org.id,
+                    party_id,
+                    role: role.as_str().to_string(),
+                };
+                if assignments.iter().any(|x: &AssignmentRow| {
+                    x.organisation_id == row.organisation_id && x.role == row.role
+                }) {
+                    self.problem(
+                        apath,
+                        format!(
+                            "organisation `{}` already has the role {} on this item",
+                            a.organisation, role
+                        ),
+                    );
                 } else {
                     assignments.push(row);
                 }
@@ -898,25 +1209,57 @@ impl Planner<'_> {
             };
             if let Some(d) = as_of {
                 if d > self.at.date() {
-                    self.problem(format!("{rpath}.as_of"), format!("{d} is in the future: a report states what has happened"));
+                    self.problem(
+                        format!("{rpath}.as_of"),
+                        format!("{d} is in the future: a report states what has happened"),
+                    );
                 }
             }
-            self.unique(&mut report_keys, &format!("{rpath}.as_of"), &format!("{} {}", r.party, r.as_of.text()), "report of party and date");
-            let rl = self.word(&format!("{rpath}.lifecycle"), &r.lifecycle, Lifecycle::parse, format!("one of: {}", Lifecycle::ALL.map(|l| l.as_str()).join(", ")));
-            let completion = self.word(&format!("{rpath}.completion"), &r.completion, Completion::parse, format!("one of: {}", Completion::ALL.map(|c| c.as_str()).join(", ")));
-            let narrative = r.narrative.as_ref().map(|n| self.text(&format!("{rpath}.narrative"), n));
+            self.unique(
+                &mut report_keys,
+                &format!("{rpath}.as_of"),
+                &format!("{} {}", r.party, r.as_of.text()),
+                "report of party and date",
+            );
+            let rl = self.word(
+                &format!("{rpath}.lifecycle"),
+                &r.lifecycle,
+                Lifecycle::parse,
+                format!("one of: {}", Lifecycle::ALL.map(|l| l.as_str()).join(", ")),
+            );
+            let completion = self.word(
+                &format!("{rpath}.completion"),
+                &r.completion,
+                Completion::parse,
+                format!("one of: {}", Completion::ALL.map(|c| c.as_str()).join(", ")),
+            );
+            let narrative = r
+                .narrative
+                .as_ref()
+                .map(|n| self.text(&format!("{rpath}.narrative"), n));
             let report_id = new_id();
             let mut items = Vec::new();
             for (k, e) in r.evidence.iter().enumerate() {
                 let epath = format!("{rpath}.evidence[{k}]");
-                let ekind = self.word(&format!("{epath}.kind"), &e.kind, EvidenceKind::parse, EvidenceKind::expected());
+                let ekind = self.word(
+                    &format!("{epath}.kind"),
+                    &e.kind,
+                    EvidenceKind::parse,
+                    EvidenceKind::expected(),
+                );
                 if let Some(hash) = &e.sha256 {
                     if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
-                        self.problem(format!("{epath}.sha256"), "a SHA-256 is 64 hexadecimal digits");
+                        self.problem(
+                            format!("{epath}.sha256"),
+                            "a SHA-256 is 64 hexadecimal digits",
+                        );
                     }
                 }
                 if e.description.is_none() && e.url.is_none() && e.sha256.is_none() {
-                    self.problem(epath.clone(), "evidence needs a description, a url or a sha256");
+                    self.problem(
+                        epath.clone(),
+                        "evidence needs a description, a url or a sha256",
+                    );
                 }
                 items.push(EvidenceRow {
                     id: new_id(),
@@ -928,7 +1271,9 @@ impl Planner<'_> {
                     created_at: self.at,
                 });
             }
-            if let (Some(party), Some(as_of), Some(rl), Some(completion)) = (party, as_of, rl, completion) {
+            if let (Some(party), Some(as_of), Some(rl), Some(completion)) =
+                (party, as_of, rl, completion)
+            {
                 reports.push((
                     StatusReportRow {
                         id: report_id,
@@ -946,7 +1291,8 @@ impl Planner<'_> {
                 ));
             }
         }
-        let timeframe = timeframe.unwrap_or_else(|| Timeframe::to_be_agreed(timeframe_text.clone()));
+        let timeframe =
+            timeframe.unwrap_or_else(|| Timeframe::to_be_agreed(timeframe_text.clone()));
         Ok(PlannedObligation {
             row: ObligationRow {
                 id,
@@ -966,7 +1312,10 @@ impl Planner<'_> {
                 earliest: timeframe.earliest,
                 latest: timeframe.latest,
                 recurrence,
-                lifecycle: lifecycle.map(|l| l.as_str()).unwrap_or_default().to_string(),
+                lifecycle: lifecycle
+                    .map(|l| l.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
                 version: 1,
                 created_at: self.at,
                 updated_at: self.at,
@@ -983,9 +1332,19 @@ impl Planner<'_> {
             self.key(&format!("{path}.key"), &e.key);
             self.unique(&mut seen, &format!("{path}.key"), &e.key, "event");
             let title = self.text(&format!("{path}.title"), &e.title);
-            let kind = self.word(&format!("{path}.kind"), &e.kind, EventKind::parse, EventKind::expected());
+            let kind = self.word(
+                &format!("{path}.kind"),
+                &e.kind,
+                EventKind::parse,
+                EventKind::expected(),
+            );
             let status = match &e.status {
-                Some(s) => self.word(&format!("{path}.status"), s, EventStatus::parse, EventStatus::expected()),
+                Some(s) => self.word(
+                    &format!("{path}.status"),
+                    s,
+                    EventStatus::parse,
+                    EventStatus::expected(),
+                ),
                 None => Some(EventStatus::Tentative),
             };
             let mut row = EventRow {
@@ -1018,11 +1377,20 @@ impl Planner<'_> {
                 updated_at: self.at,
             };
             match (&e.when, &e.start) {
-                (Some(_), Some(_)) => self.problem(format!("{path}.start"), "give either `when` (dates) or `start` (a local time), not both"),
-                (None, None) => self.problem(path.clone(), "an event needs `when` (dates) or `start` (a local time)"),
+                (Some(_), Some(_)) => self.problem(
+                    format!("{path}.start"),
+                    "give either `when` (dates) or `start` (a local time), not both",
+                ),
+                (None, None) => self.problem(
+                    path.clone(),
+                    "an event needs `when` (dates) or `start` (a local time)",
+                ),
                 (Some(when), None) => {
                     if e.end.is_some() || e.time_zone.is_some() {
-                        self.problem(format!("{path}.when"), "`end` and `time_zone` go with `start`, not with `when`");
+                        self.problem(
+                            format!("{path}.when"),
+                            "`end` and `time_zone` go with `start`, not with `when`",
+                        );
                     }
                     if let Some(t) = self.timeframe(&format!("{path}.when"), &when.text(), None) {
                         row.schedule = match t.kind {
@@ -1048,7 +1416,11 @@ impl Planner<'_> {
             let mut organisers = Vec::new();
             for (j, key) in e.organisers.iter().enumerate() {
                 if let Some(o) = self.organisation(&format!("{path}.organisers[{j}]"), key)? {
-                    organisers.push(EventOrganisationRow { event_id: String::new(), organisation_id: o.id, role: EventOrganisationRole::Organiser.as_str().to_string() });
+                    organisers.push(EventOrganisationRow {
+                        event_id: String::new(),
+                        organisation_id: o.id,
+                        role: EventOrganisationRole::Organiser.as_str().to_string(),
+                    });
                 }
             }
             let mut fulfils = Vec::new();
@@ -1064,7 +1436,11 @@ impl Planner<'_> {
                     None => store::programmes::by_key(self.conn, &r.programme)?.map(|p| p.id),
                 };
                 let found = match &programme {
-                    Some(pid) => store::obligations::by_number(self.conn, store::obligations::Owner::Programme(pid), &number)?,
+                    Some(pid) => store::obligations::by_number(
+                        self.conn,
+                        store::obligations::Owner::Programme(pid),
+                        &number,
+                    )?,
                     None => None,
                 };
                 match found {
@@ -1072,7 +1448,9 @@ impl Planner<'_> {
                     None => self.problem(rpath, format!("item {number} of programme `{}` is neither in this file nor in the database", r.programme)),
                 }
             }
-            row.id = store::events::by_key(self.conn, &e.key)?.map(|r| r.id).unwrap_or_else(new_id);
+            row.id = store::events::by_key(self.conn, &e.key)?
+                .map(|r| r.id)
+                .unwrap_or_else(new_id);
             plan.events.push((row, organisers, fulfils));
         }
         Ok(())
@@ -1080,10 +1458,15 @@ impl Planner<'_> {
 
     fn timed_event(&mut self, path: &str, e: &format::Event, start: &Scalar, row: &mut EventRow) {
         let Some(zone_name) = &e.time_zone else {
-            self.problem(format!("{path}.time_zone"), "an event with a start time needs its IANA time zone");
+            self.problem(
+                format!("{path}.time_zone"),
+                "an event with a start time needs its IANA time zone",
+            );
             return;
         };
-        let Some(zone) = self.zone(&format!("{path}.time_zone"), zone_name) else { return };
+        let Some(zone) = self.zone(&format!("{path}.time_zone"), zone_name) else {
+            return;
+        };
         let Ok(tz) = parse_zone(&zone) else { return };
         let (start_local, start_offset) = match parse_wall_time(&start.text()) {
             Ok(v) => v,
@@ -1103,7 +1486,9 @@ impl Planner<'_> {
         if let Some(end_text) = &e.end {
             match parse_wall_time(&end_text.text()) {
                 Ok((end_local, end_offset)) => match resolve_local(end_local, tz, end_offset) {
-                    Ok(ends_at) if ends_at < starts_at => self.problem(format!("{path}.end"), "the event ends before it starts"),
+                    Ok(ends_at) if ends_at < starts_at => {
+                        self.problem(format!("{path}.end"), "the event ends before it starts")
+                    }
                     Ok(ends_at) => end = Some((end_local, ends_at)),
                     Err(err) => self.problem(format!("{path}.end"), err.to_string()),
                 },
@@ -1113,7 +1498,13 @@ impl Planner<'_> {
         let first = start_local.date();
         let last = end.map(|(l, _)| l.date()).unwrap_or(first);
         row.schedule = EventSchedule::Timed.as_str().to_string();
-        row.timeframe_kind = if first == last { TimeframeKind::Date } else { TimeframeKind::Range }.as_str().to_string();
+        row.timeframe_kind = if first == last {
+            TimeframeKind::Date
+        } else {
+            TimeframeKind::Range
+        }
+        .as_str()
+        .to_string();
         row.timeframe_text = start.text();
         row.earliest = Some(first);
         row.latest = Some(last);
@@ -1128,17 +1519,22 @@ impl Planner<'_> {
 
 /// Orders records so that each comes after its parent (when the parent is in
 /// the same list); a cycle is left in file order and caught by the foreign key.
-fn parents_first<T>(items: Vec<T>, id: impl Fn(&T) -> String, parent: impl Fn(&T) -> Option<String>) -> Vec<T> {
+fn parents_first<T>(
+    items: Vec<T>,
+    id: impl Fn(&T) -> String,
+    parent: impl Fn(&T) -> Option<String>,
+) -> Vec<T> {
     let ids: HashSet<String> = items.iter().map(&id).collect();
     let mut placed: HashSet<String> = HashSet::new();
     let mut pending: Vec<T> = items;
     let mut ordered = Vec::with_capacity(pending.len());
     loop {
         let before = pending.len();
-        let (ready, rest): (Vec<T>, Vec<T>) = pending.into_iter().partition(|item| match parent(item) {
-            Some(p) => !ids.contains(&p) || placed.contains(&p),
-            None => true,
-        });
+        let (ready, rest): (Vec<T>, Vec<T>) =
+            pending.into_iter().partition(|item| match parent(item) {
+                Some(p) => !ids.contains(&p) || placed.contains(&p),
+                None => true,
+            });
         for item in &ready {
             placed.insert(id(item));
         }

@@ -7,7 +7,9 @@ use super::{replace_links, upsert_versioned, versioned_record, Outcome, WriteCon
 use crate::db::schema::{agreement_parties, agreement_signatories, agreements, parties};
 use crate::db::Conn;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = agreements, treat_none_as_null = true)]
 pub struct AgreementRow {
     pub id: String,
@@ -66,7 +68,10 @@ pub fn list(conn: &mut Conn, party_code: Option<&str>) -> QueryResult<Vec<Agreem
 }
 
 /// (agreement id, party code) for the given agreements.
-pub fn party_codes(conn: &mut Conn, agreement_ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+pub fn party_codes(
+    conn: &mut Conn,
+    agreement_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
     agreement_parties::table
         .inner_join(parties::table)
         .filter(agreement_parties::agreement_id.eq_any(agreement_ids))
@@ -91,9 +96,25 @@ pub fn upsert(
 ) -> QueryResult<(AgreementRow, Outcome)> {
     let stored = by_key(conn, &row.key)?;
     let (row, outcome) = upsert_versioned!(conn, ctx, agreements::table, stored, row);
-    replace_links!(conn, ctx, agreement_parties, agreement_id, &row.id, party_id, party_ids, "agreement_party")?;
     replace_links!(
-        conn, ctx, agreement_signatories, agreement_id, &row.id, organisation_id, signatory_ids, "agreement_signatory"
+        conn,
+        ctx,
+        agreement_parties,
+        agreement_id,
+        &row.id,
+        party_id,
+        party_ids,
+        "agreement_party"
+    )?;
+    replace_links!(
+        conn,
+        ctx,
+        agreement_signatories,
+        agreement_id,
+        &row.id,
+        organisation_id,
+        signatory_ids,
+        "agreement_signatory"
     )?;
     Ok((row, outcome))
 }

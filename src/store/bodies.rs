@@ -8,7 +8,9 @@ use super::{upsert_versioned, versioned_record, Outcome, WriteContext};
 use crate::db::schema::{bodies, body_parties, decisions, meetings};
 use crate::db::Conn;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = bodies, treat_none_as_null = true)]
 pub struct BodyRow {
     pub id: String,
@@ -31,7 +33,9 @@ pub struct BodyPartyRow {
     pub co_chair: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = meetings, treat_none_as_null = true)]
 pub struct MeetingRow {
     pub id: String,
@@ -53,7 +57,9 @@ pub struct MeetingRow {
 }
 versioned_record!(MeetingRow, "meeting");
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = decisions, treat_none_as_null = true)]
 pub struct DecisionRow {
     pub id: String,
@@ -73,7 +79,11 @@ pub fn by_key(conn: &mut Conn, key: &str) -> QueryResult<Option<BodyRow>> {
 }
 
 pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<BodyRow>> {
-    bodies::table.find(id).select(BodyRow::as_select()).first(conn).optional()
+    bodies::table
+        .find(id)
+        .select(BodyRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn upsert(
@@ -90,7 +100,10 @@ pub fn upsert(
         .load(conn)?;
     let wanted: Vec<BodyPartyRow> = members
         .iter()
-        .map(|m| BodyPartyRow { body_id: row.id.clone(), ..m.clone() })
+        .map(|m| BodyPartyRow {
+            body_id: row.id.clone(),
+            ..m.clone()
+        })
         .collect();
     for old in existing.iter().filter(|e| !wanted.contains(e)) {
         diesel::delete(
@@ -99,16 +112,38 @@ pub fn upsert(
                 .filter(body_parties::party_id.eq(&old.party_id)),
         )
         .execute(conn)?;
-        super::audit::record(conn, ctx, "delete", "body_party", &format!("{}/{}", old.body_id, old.party_id), Some(old), None::<&()>)?;
+        super::audit::record(
+            conn,
+            ctx,
+            "delete",
+            "body_party",
+            &format!("{}/{}", old.body_id, old.party_id),
+            Some(old),
+            None::<&()>,
+        )?;
     }
     for new in wanted.iter().filter(|w| !existing.contains(w)) {
-        diesel::insert_into(body_parties::table).values(new).execute(conn)?;
-        super::audit::record(conn, ctx, "create", "body_party", &format!("{}/{}", new.body_id, new.party_id), None::<&()>, Some(new))?;
+        diesel::insert_into(body_parties::table)
+            .values(new)
+            .execute(conn)?;
+        super::audit::record(
+            conn,
+            ctx,
+            "create",
+            "body_party",
+            &format!("{}/{}", new.body_id, new.party_id),
+            None::<&()>,
+            Some(new),
+        )?;
     }
     Ok((row, outcome))
 }
 
-pub fn meeting_by_number(conn: &mut Conn, body_id: &str, number: i32) -> QueryResult<Option<MeetingRow>> {
+pub fn meeting_by_number(
+    conn: &mut Conn,
+    body_id: &str,
+    number: i32,
+) -> QueryResult<Option<MeetingRow>> {
     meetings::table
         .filter(meetings::body_id.eq(body_id))
         .filter(meetings::number.eq(number))
@@ -117,24 +152,37 @@ pub fn meeting_by_number(conn: &mut Conn, body_id: &str, number: i32) -> QueryRe
         .optional()
 }
 
-pub fn upsert_meeting(conn: &mut Conn, ctx: &WriteContext, row: MeetingRow) -> QueryResult<(MeetingRow, Outcome)> {
+pub fn upsert_meeting(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    row: MeetingRow,
+) -> QueryResult<(MeetingRow, Outcome)> {
     let stored = meeting_by_number(conn, &row.body_id, row.number)?;
     Ok(upsert_versioned!(conn, ctx, meetings::table, stored, row))
 }
 
 /// Decisions are the record of what a meeting adopted: created once, and
 /// corrected in place only when the text of the protocol is corrected.
-pub fn upsert_decision(conn: &mut Conn, ctx: &WriteContext, mut row: DecisionRow) -> QueryResult<(DecisionRow, Outcome)> {
-    let stored = decisions::table
-        .filter(decisions::meeting_id.eq(&row.meeting_id))
-        .filter(decisions::number.eq(&row.number))
-        .select(DecisionRow::as_select())
-        .first(conn)
-        .optional()?;
+pub fn upsert_decision(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    mut row: DecisionRow,
+) -> QueryResult<(DecisionRow, Outcome)> {
+    let stored = decision_by_number(conn, &row.meeting_id, &row.number)?;
     match stored {
         None => {
-            diesel::insert_into(decisions::table).values(&row).execute(conn)?;
-            super::audit::record(conn, ctx, "create", "decision", &row.id, None::<&()>, Some(&row))?;
+            diesel::insert_into(decisions::table)
+                .values(&row)
+                .execute(conn)?;
+            super::audit::record(
+                conn,
+                ctx,
+                "create",
+                "decision",
+                &row.id,
+                None::<&()>,
+                Some(&row),
+            )?;
             Ok((row, Outcome::Created))
         }
         Some(old) => {
@@ -143,11 +191,34 @@ pub fn upsert_decision(conn: &mut Conn, ctx: &WriteContext, mut row: DecisionRow
             if row == old {
                 return Ok((row, Outcome::Unchanged));
             }
-            diesel::update(decisions::table.find(&row.id)).set(&row).execute(conn)?;
-            super::audit::record(conn, ctx, "update", "decision", &row.id, Some(&old), Some(&row))?;
+            diesel::update(decisions::table.find(&row.id))
+                .set(&row)
+                .execute(conn)?;
+            super::audit::record(
+                conn,
+                ctx,
+                "update",
+                "decision",
+                &row.id,
+                Some(&old),
+                Some(&row),
+            )?;
             Ok((row, Outcome::Updated))
         }
     }
+}
+
+pub fn decision_by_number(
+    conn: &mut Conn,
+    meeting_id: &str,
+    number: &str,
+) -> QueryResult<Option<DecisionRow>> {
+    decisions::table
+        .filter(decisions::meeting_id.eq(meeting_id))
+        .filter(decisions::number.eq(number))
+        .select(DecisionRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn meetings_of(conn: &mut Conn, body_id: &str) -> QueryResult<Vec<MeetingRow>> {

@@ -7,7 +7,9 @@ use super::{replace_links, upsert_versioned, versioned_record, Outcome, WriteCon
 use crate::db::schema::{event_obligations, event_organisations, events};
 use crate::db::Conn;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = events, treat_none_as_null = true)]
 pub struct EventRow {
     pub id: String,
@@ -87,7 +89,10 @@ pub fn upsert(
         .load(conn)?;
     let wanted: Vec<EventOrganisationRow> = organisations
         .iter()
-        .map(|o| EventOrganisationRow { event_id: row.id.clone(), ..o.clone() })
+        .map(|o| EventOrganisationRow {
+            event_id: row.id.clone(),
+            ..o.clone()
+        })
         .collect();
     for old in existing.iter().filter(|e| !wanted.contains(e)) {
         diesel::delete(
@@ -96,18 +101,48 @@ pub fn upsert(
                 .filter(event_organisations::organisation_id.eq(&old.organisation_id)),
         )
         .execute(conn)?;
-        super::audit::record(conn, ctx, "delete", "event_organisation", &format!("{}/{}", old.event_id, old.organisation_id), Some(old), None::<&()>)?;
+        super::audit::record(
+            conn,
+            ctx,
+            "delete",
+            "event_organisation",
+            &format!("{}/{}", old.event_id, old.organisation_id),
+            Some(old),
+            None::<&()>,
+        )?;
     }
     for new in wanted.iter().filter(|w| !existing.contains(w)) {
-        diesel::insert_into(event_organisations::table).values(new).execute(conn)?;
-        super::audit::record(conn, ctx, "create", "event_organisation", &format!("{}/{}", new.event_id, new.organisation_id), None::<&()>, Some(new))?;
+        diesel::insert_into(event_organisations::table)
+            .values(new)
+            .execute(conn)?;
+        super::audit::record(
+            conn,
+            ctx,
+            "create",
+            "event_organisation",
+            &format!("{}/{}", new.event_id, new.organisation_id),
+            None::<&()>,
+            Some(new),
+        )?;
     }
-    replace_links!(conn, ctx, event_obligations, event_id, &row.id, obligation_id, obligation_ids, "event_obligation")?;
+    replace_links!(
+        conn,
+        ctx,
+        event_obligations,
+        event_id,
+        &row.id,
+        obligation_id,
+        obligation_ids,
+        "event_obligation"
+    )?;
     Ok((row, outcome))
 }
 
 /// (obligation id, event row) for the events linked to the given obligations.
-pub fn linked_to_obligations(conn: &mut Conn, obligation_ids: &[String]) -> QueryResult<Vec<(String, EventRow)>> {
+pub fn linked_to_obligations(
+    conn: &mut Conn,
+    obligation_ids: &[String],
+) -> QueryResult<Vec<(String, EventRow)>> {
     event_obligations::table
         .inner_join(events::table)
         .filter(event_obligations::obligation_id.eq_any(obligation_ids))

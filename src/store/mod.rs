@@ -92,15 +92,29 @@ macro_rules! upsert_versioned {
         match outcome {
             $crate::store::Outcome::Created => {
                 diesel::insert_into($table).values(&new).execute($conn)?;
-                $crate::store::audit::record($conn, $ctx, "create", $crate::store::entity_of(&new),
-                    $crate::store::Record::id(&new), None::<&()>, Some(&new))?;
+                $crate::store::audit::record(
+                    $conn,
+                    $ctx,
+                    "create",
+                    $crate::store::entity_of(&new),
+                    $crate::store::Record::id(&new),
+                    None::<&()>,
+                    Some(&new),
+                )?;
             }
             $crate::store::Outcome::Updated => {
                 diesel::update($table.find($crate::store::Record::id(&new).to_string()))
                     .set(&new)
                     .execute($conn)?;
-                $crate::store::audit::record($conn, $ctx, "update", $crate::store::entity_of(&new),
-                    $crate::store::Record::id(&new), stored.as_ref(), Some(&new))?;
+                $crate::store::audit::record(
+                    $conn,
+                    $ctx,
+                    "update",
+                    $crate::store::entity_of(&new),
+                    $crate::store::Record::id(&new),
+                    stored.as_ref(),
+                    Some(&new),
+                )?;
             }
             $crate::store::Outcome::Unchanged => {}
         }

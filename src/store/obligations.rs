@@ -7,7 +7,9 @@ use super::{upsert_versioned, versioned_record, Outcome, WriteContext};
 use crate::db::schema::{assignments, obligations, organisations, parties};
 use crate::db::Conn;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = obligations, treat_none_as_null = true)]
 pub struct ObligationRow {
     pub id: String,
@@ -63,7 +65,11 @@ pub enum Owner<'a> {
     Meeting(&'a str),
 }
 
-pub fn by_number(conn: &mut Conn, owner: Owner<'_>, number: &str) -> QueryResult<Option<ObligationRow>> {
+pub fn by_number(
+    conn: &mut Conn,
+    owner: Owner<'_>,
+    number: &str,
+) -> QueryResult<Option<ObligationRow>> {
     let query = obligations::table
         .filter(obligations::number.eq(number))
         .select(ObligationRow::as_select())
@@ -103,15 +109,28 @@ pub fn upsert(
     row: ObligationRow,
 ) -> QueryResult<(ObligationRow, Outcome)> {
     let stored = by_number(conn, owner, &row.number)?;
-    Ok(upsert_versioned!(conn, ctx, obligations::table, stored, row))
+    Ok(upsert_versioned!(
+        conn,
+        ctx,
+        obligations::table,
+        stored,
+        row
+    ))
 }
 
-pub fn assignments_of(conn: &mut Conn, obligation_ids: &[String]) -> QueryResult<Vec<AssignmentView>> {
+pub fn assignments_of(
+    conn: &mut Conn,
+    obligation_ids: &[String],
+) -> QueryResult<Vec<AssignmentView>> {
     let rows: Vec<(String, String, String, String, String, String, String)> = assignments::table
         .inner_join(organisations::table)
         .inner_join(parties::table)
         .filter(assignments::obligation_id.eq_any(obligation_ids))
-        .order((assignments::obligation_id.asc(), parties::code.asc(), assignments::role.asc()))
+        .order((
+            assignments::obligation_id.asc(),
+            parties::code.asc(),
+            assignments::role.asc(),
+        ))
         .select((
             assignments::obligation_id,
             assignments::organisation_id,
@@ -124,8 +143,8 @@ pub fn assignments_of(conn: &mut Conn, obligation_ids: &[String]) -> QueryResult
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(obligation_id, organisation_id, organisation_key, organisation_name, organisation_time_zone, party_code, role)| {
-            AssignmentView {
+        .map(
+            |(
                 obligation_id,
                 organisation_id,
                 organisation_key,
@@ -133,8 +152,18 @@ pub fn assignments_of(conn: &mut Conn, obligation_ids: &[String]) -> QueryResult
                 organisation_time_zone,
                 party_code,
                 role,
-            }
-        })
+            )| {
+                AssignmentView {
+                    obligation_id,
+                    organisation_id,
+                    organisation_key,
+                    organisation_name,
+                    organisation_time_zone,
+                    party_code,
+                    role,
+                }
+            },
+        )
         .collect())
 }
 
@@ -154,18 +183,42 @@ pub fn replace_assignments(
         a.organisation_id == b.organisation_id && a.role == b.role && a.party_id == b.party_id
     };
     let mut changed = false;
-    for old in existing.iter().filter(|e| !wanted.iter().any(|w| same(e, w))) {
+    for old in existing
+        .iter()
+        .filter(|e| !wanted.iter().any(|w| same(e, w)))
+    {
         diesel::delete(assignments::table.find(&old.id)).execute(conn)?;
-        super::audit::record(conn, ctx, "delete", "assignment", &old.id, Some(old), None::<&()>)?;
+        super::audit::record(
+            conn,
+            ctx,
+            "delete",
+            "assignment",
+            &old.id,
+            Some(old),
+            None::<&()>,
+        )?;
         changed = true;
     }
-    for new in wanted.iter().filter(|w| !existing.iter().any(|e| same(e, w))) {
+    for new in wanted
+        .iter()
+        .filter(|w| !existing.iter().any(|e| same(e, w)))
+    {
         let row = AssignmentRow {
             obligation_id: obligation_id.to_string(),
             ..new.clone()
         };
-        diesel::insert_into(assignments::table).values(&row).execute(conn)?;
-        super::audit::record(conn, ctx, "create", "assignment", &row.id, None::<&()>, Some(&row))?;
+        diesel::insert_into(assignments::table)
+            .values(&row)
+            .execute(conn)?;
+        super::audit::record(
+            conn,
+            ctx,
+            "create",
+            "assignment",
+            &row.id,
+            None::<&()>,
+            Some(&row),
+        )?;
         changed = true;
     }
     Ok(changed)

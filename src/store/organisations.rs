@@ -7,7 +7,9 @@ use super::{upsert_versioned, versioned_record, Outcome, WriteContext};
 use crate::db::schema::{contacts, organisations};
 use crate::db::Conn;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = organisations, treat_none_as_null = true)]
 pub struct OrganisationRow {
     pub id: String,
@@ -25,7 +27,9 @@ pub struct OrganisationRow {
 }
 versioned_record!(OrganisationRow, "organisation");
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = contacts, treat_none_as_null = true)]
 pub struct ContactRow {
     pub id: String,
@@ -58,12 +62,26 @@ pub fn by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<OrganisationRo
         .load(conn)
 }
 
-pub fn upsert(conn: &mut Conn, ctx: &WriteContext, row: OrganisationRow) -> QueryResult<(OrganisationRow, Outcome)> {
+pub fn upsert(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    row: OrganisationRow,
+) -> QueryResult<(OrganisationRow, Outcome)> {
     let stored = by_key(conn, &row.key)?;
-    Ok(upsert_versioned!(conn, ctx, organisations::table, stored, row))
+    Ok(upsert_versioned!(
+        conn,
+        ctx,
+        organisations::table,
+        stored,
+        row
+    ))
 }
 
-pub fn upsert_contact(conn: &mut Conn, ctx: &WriteContext, row: ContactRow) -> QueryResult<(ContactRow, Outcome)> {
+pub fn upsert_contact(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    row: ContactRow,
+) -> QueryResult<(ContactRow, Outcome)> {
     let stored = contacts::table
         .filter(contacts::organisation_id.eq(&row.organisation_id))
         .filter(contacts::email.eq(&row.email))
@@ -76,7 +94,11 @@ pub fn upsert_contact(conn: &mut Conn, ctx: &WriteContext, row: ContactRow) -> Q
 pub fn contacts_of(conn: &mut Conn, organisation_ids: &[String]) -> QueryResult<Vec<ContactRow>> {
     contacts::table
         .filter(contacts::organisation_id.eq_any(organisation_ids))
-        .order((contacts::organisation_id.asc(), contacts::role.asc(), contacts::name.asc()))
+        .order((
+            contacts::organisation_id.asc(),
+            contacts::role.asc(),
+            contacts::name.asc(),
+        ))
         .select(ContactRow::as_select())
         .load(conn)
 }

@@ -7,7 +7,9 @@ use super::{upsert_versioned, versioned_record, Outcome, WriteContext};
 use crate::db::schema::parties;
 use crate::db::Conn;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = parties, treat_none_as_null = true)]
 pub struct PartyRow {
     pub id: String,
@@ -45,7 +47,11 @@ pub fn codes_of(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<(String, Str
         .load(conn)
 }
 
-pub fn upsert(conn: &mut Conn, ctx: &WriteContext, row: PartyRow) -> QueryResult<(PartyRow, Outcome)> {
+pub fn upsert(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    row: PartyRow,
+) -> QueryResult<(PartyRow, Outcome)> {
     let stored = by_code(conn, &row.code)?;
     Ok(upsert_versioned!(conn, ctx, parties::table, stored, row))
 }

@@ -7,7 +7,9 @@ use super::{replace_links, upsert_versioned, versioned_record, Outcome, WriteCon
 use crate::db::schema::{parties, programme_parties, programme_signatories, programmes, sections};
 use crate::db::Conn;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = programmes, treat_none_as_null = true)]
 pub struct ProgrammeRow {
     pub id: String,
@@ -28,7 +30,9 @@ pub struct ProgrammeRow {
 }
 versioned_record!(ProgrammeRow, "programme");
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
+)]
 #[diesel(table_name = sections, treat_none_as_null = true)]
 pub struct SectionRow {
     pub id: String,
@@ -83,7 +87,10 @@ pub fn of_agreement(conn: &mut Conn, agreement_id: &str) -> QueryResult<Vec<Prog
 }
 
 /// (programme id, party code) pairs.
-pub fn party_codes(conn: &mut Conn, programme_ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+pub fn party_codes(
+    conn: &mut Conn,
+    programme_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
     programme_parties::table
         .inner_join(parties::table)
         .filter(programme_parties::programme_id.eq_any(programme_ids))
@@ -108,9 +115,25 @@ pub fn upsert(
 ) -> QueryResult<(ProgrammeRow, Outcome)> {
     let stored = by_key(conn, &row.key)?;
     let (row, outcome) = upsert_versioned!(conn, ctx, programmes::table, stored, row);
-    replace_links!(conn, ctx, programme_parties, programme_id, &row.id, party_id, party_ids, "programme_party")?;
     replace_links!(
-        conn, ctx, programme_signatories, programme_id, &row.id, organisation_id, signatory_ids, "programme_signatory"
+        conn,
+        ctx,
+        programme_parties,
+        programme_id,
+        &row.id,
+        party_id,
+        party_ids,
+        "programme_party"
+    )?;
+    replace_links!(
+        conn,
+        ctx,
+        programme_signatories,
+        programme_id,
+        &row.id,
+        organisation_id,
+        signatory_ids,
+        "programme_signatory"
     )?;
     Ok((row, outcome))
 }
@@ -123,7 +146,11 @@ pub fn sections_of(conn: &mut Conn, programme_id: &str) -> QueryResult<Vec<Secti
         .load(conn)
 }
 
-pub fn upsert_section(conn: &mut Conn, ctx: &WriteContext, row: SectionRow) -> QueryResult<(SectionRow, Outcome)> {
+pub fn upsert_section(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    row: SectionRow,
+) -> QueryResult<(SectionRow, Outcome)> {
     let stored = sections::table
         .filter(sections::programme_id.eq(&row.programme_id))
         .filter(sections::code.eq(&row.code))

@@ -49,17 +49,34 @@ pub fn append(
     report: &StatusReportRow,
     items: &[EvidenceRow],
 ) -> QueryResult<()> {
-    diesel::insert_into(status_reports::table).values(report).execute(conn)?;
+    diesel::insert_into(status_reports::table)
+        .values(report)
+        .execute(conn)?;
     for item in items {
-        diesel::insert_into(evidence::table).values(item).execute(conn)?;
+        diesel::insert_into(evidence::table)
+            .values(item)
+            .execute(conn)?;
     }
     let after = serde_json::json!({ "report": report, "evidence": items });
-    super::audit::record(conn, ctx, "create", "status_report", &report.id, None::<&()>, Some(&after))
+    super::audit::record(
+        conn,
+        ctx,
+        "create",
+        "status_report",
+        &report.id,
+        None::<&()>,
+        Some(&after),
+    )
 }
 
 /// Whether this party already reported on this obligation as of this date
 /// (the natural key an import matches on, so re-importing adds nothing).
-pub fn exists(conn: &mut Conn, obligation_id: &str, party_id: &str, as_of: chrono::NaiveDate) -> QueryResult<bool> {
+pub fn exists(
+    conn: &mut Conn,
+    obligation_id: &str,
+    party_id: &str,
+    as_of: chrono::NaiveDate,
+) -> QueryResult<bool> {
     let n: i64 = status_reports::table
         .filter(status_reports::obligation_id.eq(obligation_id))
         .filter(status_reports::party_id.eq(party_id))
@@ -74,7 +91,10 @@ pub fn of_obligations(conn: &mut Conn, obligation_ids: &[String]) -> QueryResult
     let rows: Vec<(StatusReportRow, String)> = status_reports::table
         .inner_join(parties::table)
         .filter(status_reports::obligation_id.eq_any(obligation_ids))
-        .order((status_reports::as_of.asc(), status_reports::reported_at.asc()))
+        .order((
+            status_reports::as_of.asc(),
+            status_reports::reported_at.asc(),
+        ))
         .select((StatusReportRow::as_select(), parties::code))
         .load(conn)?;
     Ok(rows
