@@ -335,3 +335,49 @@ fn the_demo_data_imports_cleanly_and_idempotently() {
     drop(conn);
     assert_eq!(table_counts(&pool), before);
 }
+
+#[test]
+fn due_soon_and_overdue_follow_the_clock() {
+    let db = TestDb::new();
+    import_fixture(&db);
+    let flags = |y, m, d| {
+        let server = TestServer::start(&db, fixed_clock(y, m, d));
+        let p = server.get_json("/api/v1/programmes/kz-ru-test");
+        let tour = p["sections"][0]["obligations"][0].clone();
+        assert_eq!(tour["number"], "1.1");
+        (
+            tour["overdue"].as_bool().unwrap(),
+            tour["due_soon"].as_bool().unwrap(),
+            tour["assessment"]["urgency"].clone(),
+        )
+    };
+    // The tour is due on 30 June 2025 (II quarter), Russia never reports.
+    assert_eq!(
+        flags(2025, 5, 1),
+        (false, false, serde_json::json!({"state": "not_yet_due"}))
+    );
+    assert_eq!(
+        flags(2025, 6, 15),
+        (
+            false,
+            true,
+            serde_json::json!({"state": "due_soon", "days_left": 15})
+        )
+    );
+    assert_eq!(
+        flags(2025, 6, 30),
+        (
+            false,
+            true,
+            serde_json::json!({"state": "due_soon", "days_left": 0})
+        )
+    );
+    assert_eq!(
+        flags(2025, 7, 1),
+        (
+            true,
+            false,
+            serde_json::json!({"state": "overdue", "days_late": 1})
+        )
+    );
+}

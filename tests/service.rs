@@ -45,17 +45,81 @@ fn errors_are_problem_json_with_a_stable_code() {
     assert_eq!(res.headers()["content-type"], "application/problem+json");
 }
 
+/// Tables and columns as src/db/schema.rs declares them to diesel.
+fn declared_schema() -> Vec<(String, Vec<String>)> {
+    let source = include_str!("../src/db/schema.rs");
+    let mut tables = Vec::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in source.lines().map(str::trim) {
+        if let Some((name, _)) = line.split_once(" (").filter(|_| line.ends_with(") {")) {
+            current = Some((name.to_string(), Vec::new()));
+        } else if let Some((column, _)) = line.split_once(" -> ") {
+            if let Some((_, columns)) = current.as_mut() {
+                columns.push(column.to_string());
+            }
+        } else if line == "}" {
+            if let Some(table) = current.take() {
+                tables.push(table);
+            }
+        }
+    }
+    tables
+}
+
 #[test]
-fn migrations_create_every_table_and_the_schema_matches_them() {
+fn migrations_create_exactly_the_tables_and_columns_the_schema_declares() {
+    use diesel::sql_types::Text;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
     let db = TestDb::new();
     let pool = db.migrated_pool();
-    // Every table the code knows exists and is empty after migration.
+    let mut conn = pool.get().unwrap();
+    let declared = declared_schema();
+    assert_eq!(declared.len(), TABLES.len(), "{declared:?}");
+    let (tables_sql, columns_sql): (&str, fn(&str) -> String) = match db.backend {
+        accord::db::Backend::Sqlite => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> '__diesel_schema_migrations' ORDER BY name",
+            |t| format!("SELECT name FROM pragma_table_info('{t}') ORDER BY cid"),
+        ),
+        accord::db::Backend::Postgres => (
+            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public' \
+             AND table_name <> '__diesel_schema_migrations' ORDER BY table_name",
+            |t| {
+                format!(
+                    "SELECT column_name::text AS name FROM information_schema.columns \
+                     WHERE table_schema = 'public' AND table_name = '{t}' ORDER BY ordinal_position"
+                )
+            },
+        ),
+    };
+    let in_db: Vec<String> = diesel::sql_query(tables_sql)
+        .load::<Name>(&mut *conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    let mut in_schema: Vec<String> = declared.iter().map(|(t, _)| t.clone()).collect();
+    in_schema.sort();
+    assert_eq!(in_db, in_schema);
+    for (table, columns) in &declared {
+        let actual: Vec<String> = diesel::sql_query(columns_sql(table))
+            .load::<Name>(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(&actual, columns, "columns of {table}");
+    }
+    // Every table starts empty, and a second run finds nothing to do.
     for (table, n) in table_counts(&pool) {
         assert_eq!(n, 0, "{table}");
     }
-    let mut conn = pool.get().unwrap();
     assert!(accord::db::migrate::is_up_to_date(&mut conn).unwrap());
-    // A second run finds nothing to do.
     drop(conn);
     assert!(accord::server::run_migrations(&pool).unwrap().is_empty());
 }
@@ -257,4 +321,93 @@ fn the_demo_serves_the_kz_ru_programme() {
     assert_eq!(programme["illustrative"], true);
     assert!(programme["counts"]["obligations"].as_u64().unwrap() >= 25);
     assert!(dir.path().join("accord-demo.db").exists());
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = accord_bin()
+        .current_dir(dir.path())
+        .env("ACCORD__DATABASE__URL", &db.url)
+        .env("ACCORD__LOG__LEVEL", "info")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut child);
+    // A request is logged with its id, method, path, status and latency.
+    let res = reqwest::blocking::get(format!("http://127.0.0.1:{port}/api/v1/programmes")).unwrap();
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // A hang guard, not a speed claim: shutdown_timeout_secs is 30 by default.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "accord did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(exit.success(), "{exit}: {stderr}");
+    assert!(stderr.contains("accord stopped"), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(&request_id))
+        .unwrap_or_else(|| panic!("no log line for {request_id}: {stderr}"));
+    for field in [
+        "method=\"GET\"",
+        "path=\"/api/v1/programmes\"",
+        "status=200",
+        "latency_ms=",
+    ] {
+        assert!(line.contains(field), "{field} missing in {line}");
+    }
+}
+
+#[test]
+fn foreign_keys_and_checks_are_enforced_on_every_pooled_connection() {
+    use diesel::RunQueryDsl;
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    // Several connections: SQLite enables foreign keys per connection.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = pool.get().unwrap();
+        let err = diesel::sql_query(
+            "INSERT INTO organisations (id, key, party_id, kind, name, time_zone, version, created_at, updated_at) \
+             VALUES ('o1', 'orphan', 'no-such-party', 'ministry', '{\"en\":\"x\"}', 'UTC', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00')",
+        )
+        .execute(&mut *conn)
+        .unwrap_err();
+        assert!(
+            err.to_string().to_lowercase().contains("foreign key"),
+            "{err}"
+        );
+        diesel::sql_query(
+            "INSERT INTO parties (id, code, name, time_zone, version, created_at, updated_at) \
+             VALUES ('p1', 'KZ', '{\"en\":\"x\"}', 'Asia/Almaty', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00')",
+        )
+        .execute(&mut *conn)
+        .unwrap();
+        let err = diesel::sql_query(
+            "INSERT INTO organisations (id, key, party_id, kind, name, time_zone, version, created_at, updated_at) \
+             VALUES ('o2', 'odd', 'p1', 'circus', '{\"en\":\"x\"}', 'UTC', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00')",
+        )
+        .execute(&mut *conn)
+        .unwrap_err();
+        assert!(err.to_string().to_lowercase().contains("check"), "{err}");
+        diesel::sql_query("DELETE FROM parties")
+            .execute(&mut *conn)
+            .unwrap();
+        held.push(conn);
+    }
 }
