@@ -3,7 +3,7 @@
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::Conn;
