@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 /// One failing field of a request and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub reason: String,
@@ -32,6 +32,23 @@ pub enum AppError {
     NotFound { entity: &'static str, id: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    PreconditionRequired(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("the service is not ready: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -57,6 +74,13 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::NotFound { .. } => "not_found",
             AppError::Conflict(_) => "conflict",
+            AppError::Unauthenticated(_) => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::PreconditionFailed(_) => "precondition_failed",
+            AppError::PreconditionRequired(_) => "precondition_required",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -68,6 +92,13 @@ impl AppError {
             AppError::BadRequest(_) => "Bad request",
             AppError::NotFound { .. } => "Not found",
             AppError::Conflict(_) => "Conflict",
+            AppError::Unauthenticated(_) => "Authentication required",
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::PreconditionFailed(_) => "Precondition failed",
+            AppError::PreconditionRequired(_) => "Precondition required",
+            AppError::TooManyRequests { .. } => "Too many requests",
+            AppError::UnsupportedMediaType(_) => "Unsupported media type",
+            AppError::PayloadTooLarge(_) => "Payload too large",
             AppError::Unavailable(_) => "Service unavailable",
             AppError::Internal(_) => "Internal error",
         }
@@ -93,7 +124,7 @@ impl From<actix_web::error::BlockingError> for AppError {
 }
 
 /// The RFC 9457 body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -113,6 +144,13 @@ impl ResponseError for AppError {
             AppError::Validation(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -148,9 +186,20 @@ impl ResponseError for AppError {
                 _ => Vec::new(),
             },
         };
-        HttpResponse::build(status)
-            .content_type(PROBLEM_JSON)
-            .json(problem)
+        let mut response = HttpResponse::build(status);
+        response.content_type(PROBLEM_JSON);
+        match self {
+            AppError::Unauthenticated(_) => {
+                response.insert_header(("WWW-Authenticate", "Bearer realm=\"accord\""));
+            }
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                response.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        response.json(problem)
     }
 }
 

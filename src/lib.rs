@@ -11,3 +11,4 @@ pub mod error;
 pub mod import;
 pub mod server;
 pub mod store;
+pub mod users;

@@ -51,6 +51,11 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Manage users: `accord user add` creates one (the first admin, say).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Create a fresh SQLite database with the demo data (the EAEU cultural
     /// agreements, days of culture, the KZ-RU sub-commission meetings and an
     /// illustrative KZ-RU 2024-2026 programme) and serve it.
@@ -61,6 +66,29 @@ enum Command {
         /// The SQLite file to (re)create.
         #[arg(long, value_name = "FILE", default_value = "accord-demo.db")]
         database: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user, or update the user with this name. The password is read
+    /// from the first line of standard input (at least 12 characters), e.g.
+    /// `printf '%s\n' "$PASSWORD" | accord user add --username admin --role admin`.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, secretariat, editor or viewer.
+        #[arg(long)]
+        role: String,
+        /// Shown name (default: the user name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Key of the user's organisation (required for an editor).
+        #[arg(long, value_name = "KEY")]
+        organisation: Option<String>,
+        /// Key of a body whose programmes a secretariat serves (repeatable).
+        #[arg(long = "body", value_name = "KEY")]
+        bodies: Vec<String>,
     },
 }
 
@@ -140,6 +168,45 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
                     }
                 }
             }
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    name,
+                    organisation,
+                    bodies,
+                },
+        } => {
+            let pool = server::open_pool(&settings)?;
+            server::run_migrations(&pool)?;
+            let mut conn = pool.get().context("no database connection")?;
+            let mut password = String::new();
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprint!(
+                    "password for {username} (it will show as you type; pipe it in to hide it): "
+                );
+            }
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let ctx = write_context("cli:user");
+            let outcome = accord::users::add_user(
+                &mut conn,
+                &ctx,
+                accord::users::NewUser {
+                    username: &username,
+                    role: &role,
+                    display_name: name.as_deref(),
+                    organisation: organisation.as_deref(),
+                    bodies: &bodies,
+                    password,
+                },
+            )?;
+            println!("user {username}: {outcome:?}");
             Ok(())
         }
         Command::Demo { listen, database } => {

@@ -88,6 +88,21 @@ pub fn http_server(
             .app_data(api::path_config())
             .wrap(middleware::from_fn(api::log_requests))
             .configure(api::configure)
+            .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url(
+                "/api/v1/openapi.json",
+                {
+                    use utoipa::OpenApi;
+                    api::openapi::ApiDoc::openapi()
+                },
+            ))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    actix_web::HttpResponse::Found()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
             .default_service(web::to(api::not_found))
     })
     .workers(workers)

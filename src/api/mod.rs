@@ -1,7 +1,13 @@
 //! HTTP: thin handlers that parse, call `store`/`domain`, and respond.
 
 pub mod agreements;
+pub mod audit;
+pub mod auth;
+pub mod body;
+pub mod etag;
 pub mod health;
+pub mod obligations;
+pub mod openapi;
 pub mod programmes;
 
 use std::sync::Arc;
@@ -92,11 +98,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/ready", web::get().to(health::ready))
         .service(
             web::scope("/api/v1")
+                .route("/openapi.json", web::get().to(openapi_json))
+                .route("/audit", web::get().to(audit::list))
+                .route("/auth/token", web::post().to(auth::issue_token))
+                .route("/auth/token", web::delete().to(auth::revoke_token))
+                .route("/auth/me", web::get().to(auth::me))
+                .route("/obligations", web::get().to(obligations::list))
+                .route("/obligations/{id}", web::get().to(obligations::one))
+                .route("/obligations/{id}", web::patch().to(obligations::patch))
+                .route("/obligations/{id}", web::put().to(obligations::put))
+                .route(
+                    "/obligations/{id}/reports",
+                    web::get().to(obligations::reports),
+                )
+                .route(
+                    "/obligations/{id}/reports",
+                    web::post().to(obligations::report),
+                )
                 .route("/programmes", web::get().to(programmes::list))
                 .route("/programmes/{id}", web::get().to(programmes::one))
                 .route("/agreements", web::get().to(agreements::list))
                 .route("/agreements/{id}", web::get().to(agreements::one)),
         );
+}
+
+async fn openapi_json() -> actix_web::HttpResponse {
+    use utoipa::OpenApi;
+    actix_web::HttpResponse::Ok().json(openapi::ApiDoc::openapi())
 }
 
 /// Malformed query strings, paths and bodies answer problem+json like every other error.

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::db::Conn;
 use crate::domain::kinds::{CostTerms, Quantities};
 use crate::domain::status::{
-    assess, latest_per_party, Assessment, Completion, Lifecycle, PartyStatus,
+    assess, latest_per_party, overall, Assessment, Completion, Lifecycle, Overall, PartyStatus,
 };
 use crate::domain::timeframe::{Timeframe, TimeframeKind};
 use crate::domain::zone::parse_zone;
@@ -29,17 +29,18 @@ pub struct ListQuery {
     pub party: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PeriodView {
     pub text: String,
     pub start: NaiveDate,
     pub end: NaiveDate,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProgrammeSummary {
     pub id: String,
     pub key: String,
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub title: LocalizedText,
     pub period: PeriodView,
     pub parties: Vec<String>,
@@ -53,7 +54,7 @@ pub struct ProgrammeSummary {
     pub counts: Counts,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub obligations: usize,
     pub closed: usize,
@@ -62,7 +63,7 @@ pub struct Counts {
     pub unscheduled: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProgrammeDetail {
     #[serde(flatten)]
     pub summary: ProgrammeSummary,
@@ -71,15 +72,16 @@ pub struct ProgrammeDetail {
     pub sections: Vec<SectionView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SectionView {
     pub id: String,
     pub code: String,
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub title: LocalizedText,
     pub obligations: Vec<ObligationView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TimeframeView {
     pub kind: TimeframeKind,
     pub text: String,
@@ -87,16 +89,17 @@ pub struct TimeframeView {
     pub latest: Option<NaiveDate>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssignmentOut {
     pub organisation_id: String,
     pub organisation_key: String,
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub organisation: LocalizedText,
     pub party: String,
     pub role: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PartyStatusView {
     pub party: String,
     pub lifecycle: Lifecycle,
@@ -104,37 +107,61 @@ pub struct PartyStatusView {
     pub as_of: NaiveDate,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ObligationView {
     pub id: String,
+    pub programme_id: Option<String>,
+    pub section_id: Option<String>,
+    pub meeting_id: Option<String>,
     pub number: String,
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub text: LocalizedText,
     pub kind: String,
     pub firmness: String,
     pub timeframe: TimeframeView,
     pub recurrence: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub quantities: Option<Quantities>,
+    #[schema(value_type = Option<Object>)]
     pub cost_terms: Option<CostTerms>,
     pub lifecycle: Lifecycle,
     pub assignments: Vec<AssignmentOut>,
     /// The latest report of each party.
     pub status: Vec<PartyStatusView>,
+    /// Across parties: derived from their latest reports.
+    #[schema(value_type = Object)]
+    pub overall: Overall,
+    #[schema(value_type = Object)]
     pub assessment: Assessment,
     pub overdue: bool,
     pub due_soon: bool,
     pub version: i32,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/programmes", tag = "programmes",
+    params(("party" = Option<String>, Query, description = "Only programmes of this party (ISO code)")),
+    responses(
+        (status = 200, description = "Programmes, latest period first; without a token only public ones", body = Object),
+        (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn list(
     state: web::Data<AppState>,
+    who: super::auth::Authenticated,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
+    let public_only = who.principal().is_none();
     let clock = state.clock.clone();
     let due_soon_days = state.settings.status.due_soon_days;
     let party = query.into_inner().party;
     let programmes = state
         .db(move |conn| {
-            let rows = store::programmes::list(conn, party.as_deref())?;
+            let rows: Vec<ProgrammeRow> = store::programmes::list(conn, party.as_deref())?
+                .into_iter()
+                .filter(|p| p.public || !public_only)
+                .collect();
             let mut out = Vec::with_capacity(rows.len());
             let parties = party_codes(conn, &rows)?;
             for row in rows {
@@ -148,13 +175,35 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": programmes })))
 }
 
-pub async fn one(state: web::Data<AppState>, id: web::Path<String>) -> AppResult<HttpResponse> {
+#[utoipa::path(
+    get, path = "/api/v1/programmes/{id}", tag = "programmes",
+    params(("id" = String, Path, description = "Programme id (UUID) or key")),
+    responses(
+        (status = 200, description = "The programme with sections and items, with its ETag", body = ProgrammeDetail),
+        (status = 400, description = "Invalid id", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not public: needs a token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such programme", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn one(
+    state: web::Data<AppState>,
+    who: super::auth::Authenticated,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let clock = state.clock.clone();
     let due_soon_days = state.settings.status.due_soon_days;
     let id = id.into_inner();
     let detail = state
         .db(move |conn| {
             let row = find(conn, &id)?;
+            who.may(
+                crate::domain::access::Action::Read,
+                crate::domain::access::Target::Programme {
+                    body_id: row.body_id.as_deref(),
+                    public: row.public,
+                },
+            )?;
             let items = assess_items(conn, &row, clock.as_ref(), due_soon_days)?;
             let sections = store::programmes::sections_of(conn, &row.id)?;
             let codes = party_codes(conn, std::slice::from_ref(&row))?
@@ -190,7 +239,7 @@ pub async fn one(state: web::Data<AppState>, id: web::Path<String>) -> AppResult
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(detail))
+    Ok(super::etag::ok_with_etag(detail.summary.version, &detail))
 }
 
 /// A programme by UUID or by key (`kz-ru-culture-2024-2026`).
@@ -232,9 +281,10 @@ pub struct AssessedItem {
     pub assignments: Vec<AssignmentView>,
     pub latest: Vec<PartyStatus>,
     pub assessment: Assessment,
+    pub overall: Overall,
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("stored {what} is not valid: {e}"))
 }
 
@@ -247,6 +297,16 @@ pub fn assess_items(
     due_soon_days: u32,
 ) -> AppResult<Vec<AssessedItem>> {
     let rows = store::obligations::of_owner(conn, Owner::Programme(&programme.id))?;
+    assess_rows(conn, rows, clock, due_soon_days)
+}
+
+/// Computes the status of the given items for today.
+pub fn assess_rows(
+    conn: &mut Conn,
+    rows: Vec<ObligationRow>,
+    clock: &dyn Clock,
+    due_soon_days: u32,
+) -> AppResult<Vec<AssessedItem>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut assignments: HashMap<String, Vec<AssignmentView>> = HashMap::new();
     for a in store::obligations::assignments_of(conn, &ids)? {
@@ -301,6 +361,7 @@ pub fn assess_items(
             today,
             due_soon_days,
         );
+        let overall = overall(lifecycle, &responsible, &latest);
         items.push(AssessedItem {
             row,
             timeframe,
@@ -308,6 +369,7 @@ pub fn assess_items(
             assignments: assigned,
             latest,
             assessment,
+            overall,
         });
     }
     Ok(items)
@@ -353,10 +415,13 @@ fn summary(
     })
 }
 
-fn obligation_view(item: &AssessedItem) -> AppResult<ObligationView> {
+pub fn obligation_view(item: &AssessedItem) -> AppResult<ObligationView> {
     let row = &item.row;
     Ok(ObligationView {
         id: row.id.clone(),
+        programme_id: row.programme_id.clone(),
+        section_id: row.section_id.clone(),
+        meeting_id: row.meeting_id.clone(),
         number: row.number.clone(),
         text: text(&row.text)?,
         kind: row.kind.clone(),
@@ -404,6 +469,7 @@ fn obligation_view(item: &AssessedItem) -> AppResult<ObligationView> {
                 as_of: s.as_of,
             })
             .collect(),
+        overall: item.overall,
         assessment: item.assessment,
         overdue: item.assessment.overdue,
         due_soon: item.assessment.due_soon,

@@ -211,6 +211,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        search_text -> Text,
     }
 }
 
@@ -370,4 +371,55 @@ diesel::allow_tables_to_appear_in_same_query!(
     status_reports,
     evidence,
     audit_log,
+    users,
+    user_bodies,
+    api_tokens,
+    login_failures,
 );
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        organisation_id -> Nullable<Text>,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_bodies (user_id, body_id) {
+        user_id -> Text,
+        body_id -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        label -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Text,
+        username -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(user_bodies -> users (user_id));
+diesel::joinable!(user_bodies -> bodies (body_id));
+diesel::joinable!(api_tokens -> users (user_id));

@@ -1,5 +1,7 @@
 //! Pure types and rules of the domain (DESIGN.md section 2). No I/O here.
 
+pub mod access;
+pub mod credentials;
 pub mod ids;
 pub mod kinds;
 pub mod status;

@@ -11,7 +11,19 @@ use serde::{Deserialize, Serialize};
 use super::timeframe::Timeframe;
 
 /// Where an item is (DESIGN.md "Lifecycle").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Lifecycle {
     Planned,
@@ -118,7 +130,19 @@ impl fmt::Display for TransitionError {
 impl std::error::Error for TransitionError {}
 
 /// Assessed completion, per party (OGP scale; maps onto the Peace Accords Matrix 0-3 scale).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Completion {
     NoEvidence,
@@ -283,6 +307,121 @@ pub fn assess(
         }
     };
     Assessment::from(urgency)
+}
+
+/// An item's status across its parties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Overall {
+    pub lifecycle: Lifecycle,
+    /// The least advanced party's completion; no evidence when a party has not reported.
+    pub completion: Completion,
+}
+
+/// Derives the overall status from each party's latest report. `stored` is the
+/// item's own lifecycle (what a meeting decided: postponed, cancelled,
+/// superseded), which closed decisions keep; otherwise the reports decide.
+pub fn overall(stored: Lifecycle, responsible: &[&str], latest: &[PartyStatus]) -> Overall {
+    let parties: Vec<&str> = if responsible.is_empty() {
+        latest.iter().map(|s| s.party.as_str()).collect()
+    } else {
+        responsible.to_vec()
+    };
+    let of = |party: &str| latest.iter().rev().find(|s| s.party == party);
+    let completion = parties
+        .iter()
+        .map(|p| of(p).map_or(Completion::NoEvidence, |s| s.completion))
+        .min()
+        .unwrap_or(Completion::NoEvidence);
+    let lifecycle = if matches!(stored, Lifecycle::Cancelled | Lifecycle::Superseded) {
+        stored
+    } else if !parties.is_empty() && fulfilled(responsible, latest) {
+        Lifecycle::Completed
+    } else if latest
+        .iter()
+        .any(|s| matches!(s.lifecycle, Lifecycle::InProgress | Lifecycle::Completed))
+    {
+        Lifecycle::InProgress
+    } else if !latest.is_empty() && latest.iter().all(|s| s.lifecycle == Lifecycle::Postponed) {
+        Lifecycle::Postponed
+    } else if !latest.is_empty() && latest.iter().all(|s| s.lifecycle == Lifecycle::Suspended) {
+        Lifecycle::Suspended
+    } else {
+        stored
+    };
+    Overall {
+        lifecycle,
+        completion,
+    }
+}
+
+#[cfg(test)]
+mod overall_tests {
+    use super::*;
+
+    fn report(party: &str, lifecycle: Lifecycle, completion: Completion) -> PartyStatus {
+        let day = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or_default();
+        PartyStatus {
+            party: party.into(),
+            lifecycle,
+            completion,
+            as_of: day,
+            reported_at: day.and_hms_opt(9, 0, 0).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn overall_follows_the_least_advanced_party() {
+        use Completion::*;
+        use Lifecycle::*;
+        let both = ["KZ", "RU"];
+        assert_eq!(
+            overall(Planned, &both, &[]),
+            Overall {
+                lifecycle: Planned,
+                completion: NoEvidence
+            }
+        );
+        let kz_done = [report("KZ", Completed, Complete)];
+        assert_eq!(
+            overall(Planned, &both, &kz_done),
+            Overall {
+                lifecycle: InProgress,
+                completion: NoEvidence
+            }
+        );
+        let both_done = [
+            report("KZ", Completed, Complete),
+            report("RU", Completed, Substantial),
+        ];
+        assert_eq!(
+            overall(Planned, &both, &both_done),
+            Overall {
+                lifecycle: Completed,
+                completion: Substantial
+            }
+        );
+        let postponed = [
+            report("KZ", Postponed, Limited),
+            report("RU", Postponed, NotStarted),
+        ];
+        assert_eq!(
+            overall(Scheduled, &both, &postponed),
+            Overall {
+                lifecycle: Postponed,
+                completion: NotStarted
+            }
+        );
+        // A decision to cancel stands whatever the reports say.
+        assert_eq!(overall(Cancelled, &both, &both_done).lifecycle, Cancelled);
+        // Without listed parties, those who reported decide.
+        assert_eq!(
+            overall(Planned, &[], &kz_done),
+            Overall {
+                lifecycle: Completed,
+                completion: Complete
+            }
+        );
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ const LAST_YEAR: i32 = 2200;
 /// Shown with every "not a timeframe" error so the user sees what to write instead.
 const EXAMPLES: &str = "2025, 2025-Q2, II quarter 2025, 2025-10, 2025-10-14, 2025-03-01..2025-05-31, programme period, to be agreed";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeframeKind {
     Date,

@@ -1293,6 +1293,7 @@ impl Planner<'_> {
         }
         let timeframe =
             timeframe.unwrap_or_else(|| Timeframe::to_be_agreed(timeframe_text.clone()));
+        let search_text = store::obligations::search_text(&number, &text);
         Ok(PlannedObligation {
             row: ObligationRow {
                 id,
@@ -1319,6 +1320,7 @@ impl Planner<'_> {
                 version: 1,
                 created_at: self.at,
                 updated_at: self.at,
+                search_text,
             },
             assignments,
             reports,

@@ -8,7 +8,7 @@ use super::WriteContext;
 use crate::db::schema::audit_log;
 use crate::db::Conn;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub id: String,
@@ -64,4 +64,51 @@ pub fn for_entity(conn: &mut Conn, entity: &str, entity_id: &str) -> QueryResult
 /// Row structs are plain data: serialising them cannot fail.
 fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"))
+}
+
+/// Filters of the audit list; all optional.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor: Option<String>,
+    pub from: Option<chrono::NaiveDateTime>,
+    pub to: Option<chrono::NaiveDateTime>,
+}
+
+/// Entries newest first, before the (at, id) position of the previous page.
+pub fn search(
+    conn: &mut Conn,
+    filter: &AuditFilter,
+    before: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut query = audit_log::table
+        .select(AuditRow::as_select())
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(e) = &filter.entity {
+        query = query.filter(audit_log::entity.eq(e.clone()));
+    }
+    if let Some(e) = &filter.entity_id {
+        query = query.filter(audit_log::entity_id.eq(e.clone()));
+    }
+    if let Some(a) = &filter.actor {
+        query = query.filter(audit_log::actor.eq(a.clone()));
+    }
+    if let Some(f) = filter.from {
+        query = query.filter(audit_log::at.ge(f));
+    }
+    if let Some(t) = filter.to {
+        query = query.filter(audit_log::at.le(t));
+    }
+    if let Some((at, id)) = before {
+        query = query.filter(
+            audit_log::at
+                .lt(at)
+                .or(audit_log::at.eq(at).and(audit_log::id.lt(id))),
+        );
+    }
+    query.load(conn)
 }

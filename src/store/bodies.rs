@@ -221,6 +221,14 @@ pub fn decision_by_number(
         .optional()
 }
 
+pub fn meeting_by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<MeetingRow>> {
+    meetings::table
+        .find(id)
+        .select(MeetingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn meetings_of(conn: &mut Conn, body_id: &str) -> QueryResult<Vec<MeetingRow>> {
     meetings::table
         .filter(meetings::body_id.eq(body_id))

@@ -11,6 +11,7 @@ pub mod organisations;
 pub mod parties;
 pub mod programmes;
 pub mod reports;
+pub mod users;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -167,3 +168,53 @@ macro_rules! replace_links {
     }};
 }
 pub(crate) use replace_links;
+
+/// The result of an update that names the version it was based on.
+#[derive(Debug)]
+pub enum Versioned<T> {
+    Written(T),
+    Unchanged(T),
+    /// Someone else changed the row since that version.
+    Stale,
+}
+
+/// Updates `new` over `stored` only if the row still has version `expected`
+/// (checked again in the UPDATE itself, so of two concurrent writers exactly
+/// one wins), and records the change in the audit log.
+macro_rules! update_versioned {
+    ($conn:expr, $ctx:expr, $table:path, $version_col:expr, $stored:expr, $new:expr, $expected:expr) => {{
+        use diesel::prelude::*;
+        let stored = $stored;
+        let mut new = $new;
+        let expected: i32 = $expected;
+        if stored.version != expected {
+            $crate::store::Versioned::Stale
+        } else {
+            match $crate::store::plan(Some(&stored), &mut new, $ctx.at) {
+                $crate::store::Outcome::Unchanged => $crate::store::Versioned::Unchanged(stored),
+                _ => {
+                    let id = $crate::store::Record::id(&new).to_string();
+                    let n =
+                        diesel::update($table.find(id.clone()).filter($version_col.eq(expected)))
+                            .set(&new)
+                            .execute($conn)?;
+                    if n == 0 {
+                        $crate::store::Versioned::Stale
+                    } else {
+                        $crate::store::audit::record(
+                            $conn,
+                            $ctx,
+                            "update",
+                            $crate::store::entity_of(&new),
+                            &id,
+                            Some(&stored),
+                            Some(&new),
+                        )?;
+                        $crate::store::Versioned::Written(new)
+                    }
+                }
+            }
+        }
+    }};
+}
+pub(crate) use update_versioned;

@@ -33,8 +33,122 @@ pub struct ObligationRow {
     pub version: i32,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// Number and text in every language, folded to lower case, for search.
+    #[serde(skip_serializing)]
+    pub search_text: String,
 }
 versioned_record!(ObligationRow, "obligation");
+
+/// What the search column holds for a number and its text (JSON of languages).
+pub fn search_text(number: &str, text_json: &str) -> String {
+    let texts: Vec<String> =
+        serde_json::from_str::<std::collections::BTreeMap<String, String>>(text_json)
+            .map(|m| m.into_values().collect())
+            .unwrap_or_default();
+    format!("{} {}", number, texts.join(" ")).to_lowercase()
+}
+
+/// Filters of the item list; all optional.
+#[derive(Debug, Default, Clone)]
+pub struct ObligationFilter {
+    pub programme_id: Option<String>,
+    pub section_id: Option<String>,
+    pub party_id: Option<String>,
+    pub organisation_id: Option<String>,
+    pub lifecycle: Option<String>,
+    pub due_from: Option<chrono::NaiveDate>,
+    pub due_to: Option<chrono::NaiveDate>,
+    /// Lower-cased text to find in the number or any language.
+    pub text: Option<String>,
+    /// Only items of public programmes (for anonymous callers).
+    pub public_only: bool,
+}
+
+/// Where the previous page ended, in the list's order (programme, position, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPosition {
+    pub programme_id: String,
+    pub position: i32,
+    pub id: String,
+}
+
+/// Items of programmes matching the filter, in a stable order, after `after`.
+pub fn search(
+    conn: &mut Conn,
+    filter: &ObligationFilter,
+    after: Option<&ListPosition>,
+    limit: i64,
+) -> QueryResult<Vec<ObligationRow>> {
+    use crate::db::schema::programmes;
+    let mut query = obligations::table
+        .filter(obligations::programme_id.is_not_null())
+        .select(ObligationRow::as_select())
+        .order((
+            obligations::programme_id.asc(),
+            obligations::position.asc(),
+            obligations::id.asc(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some(p) = &filter.programme_id {
+        query = query.filter(obligations::programme_id.eq(p.clone()));
+    }
+    if let Some(s) = &filter.section_id {
+        query = query.filter(obligations::section_id.eq(s.clone()));
+    }
+    if let Some(party) = &filter.party_id {
+        let assigned = assignments::table
+            .filter(assignments::party_id.eq(party.clone()))
+            .select(assignments::obligation_id);
+        query = query.filter(obligations::id.eq_any(assigned));
+    }
+    if let Some(org) = &filter.organisation_id {
+        let assigned = assignments::table
+            .filter(assignments::organisation_id.eq(org.clone()))
+            .select(assignments::obligation_id);
+        query = query.filter(obligations::id.eq_any(assigned));
+    }
+    if let Some(l) = &filter.lifecycle {
+        query = query.filter(obligations::lifecycle.eq(l.clone()));
+    }
+    if let Some(d) = filter.due_from {
+        query = query.filter(obligations::latest.ge(d));
+    }
+    if let Some(d) = filter.due_to {
+        query = query.filter(obligations::latest.le(d));
+    }
+    if let Some(t) = &filter.text {
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(
+            obligations::search_text
+                .like(format!("%{escaped}%"))
+                .escape('\\'),
+        );
+    }
+    if filter.public_only {
+        let public = programmes::table
+            .filter(programmes::public.eq(true))
+            .select(programmes::id.nullable());
+        query = query.filter(obligations::programme_id.eq_any(public));
+    }
+    if let Some(a) = after {
+        query = query.filter(
+            obligations::programme_id
+                .gt(a.programme_id.clone())
+                .or(obligations::programme_id
+                    .eq(a.programme_id.clone())
+                    .and(obligations::position.gt(a.position)))
+                .or(obligations::programme_id
+                    .eq(a.programme_id.clone())
+                    .and(obligations::position.eq(a.position))
+                    .and(obligations::id.gt(a.id.clone()))),
+        );
+    }
+    query.load(conn)
+}
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = assignments)]
@@ -222,4 +336,36 @@ pub fn replace_assignments(
         changed = true;
     }
     Ok(changed)
+}
+
+pub fn count(conn: &mut Conn, filter: &ObligationFilter) -> QueryResult<i64> {
+    // The same filters as `search`, without order, page or position.
+    let ids: Vec<String> = search(conn, filter, None, i64::MAX)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    Ok(ids.len() as i64)
+}
+
+/// Raises an item's version when only its links (assignments) changed.
+pub fn bump_version(
+    conn: &mut Conn,
+    id: &str,
+    expected: i32,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<Option<ObligationRow>> {
+    let n = diesel::update(
+        obligations::table
+            .find(id)
+            .filter(obligations::version.eq(expected)),
+    )
+    .set((
+        obligations::version.eq(expected + 1),
+        obligations::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    by_id(conn, id)
 }

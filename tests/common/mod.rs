@@ -235,4 +235,8 @@ pub const TABLES: &[&str] = &[
     "status_reports",
     "evidence",
     "audit_log",
+    "users",
+    "user_bodies",
+    "api_tokens",
+    "login_failures",
 ];

@@ -1,0 +1,253 @@
+//! Authentication: the `Caller` extractor (bearer tokens), token issue and
+//! revocation, and the login rate limit.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{AppState, RequestId};
+use crate::domain::access::{authorise, Action, Caller, Denied, Principal, Target};
+use crate::domain::credentials::{decoy_hash, hash_token, new_token, verify_password};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::store::{self, WriteContext};
+
+/// Failed logins for one user name within the window before logins for it are refused.
+pub const LOGIN_FAILURES_ALLOWED: i64 = 5;
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+const DEFAULT_TOKEN_HOURS: u32 = 24 * 30;
+const MAX_TOKEN_HOURS: u32 = 24 * 365;
+
+/// The authenticated caller, and the token used (for revocation).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub caller: Caller,
+    pub token_id: Option<String>,
+}
+
+impl Authenticated {
+    /// Checks access in the one place it is decided, mapping a refusal to 401 or 403.
+    pub fn may(&self, action: Action, target: Target<'_>) -> AppResult<()> {
+        authorise(&self.caller, action, target).map_err(|denied| match denied {
+            Denied::Unauthenticated => AppError::Unauthenticated(
+                "this needs a bearer token: POST /api/v1/auth/token".into(),
+            ),
+            Denied::Forbidden(why) => AppError::Forbidden(why),
+        })
+    }
+
+    pub fn principal(&self) -> Option<&Principal> {
+        match &self.caller {
+            Caller::User(p) => Some(p),
+            Caller::Anonymous => None,
+        }
+    }
+}
+
+/// Who, when and under which request a write happens.
+pub fn write_context(state: &AppState, who: &Authenticated, req: &HttpRequest) -> WriteContext {
+    WriteContext {
+        actor: who.caller.actor(),
+        at: state.clock.now().naive_utc(),
+        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_string));
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let Some(header) = header else {
+                return Ok(Authenticated {
+                    caller: Caller::Anonymous,
+                    token_id: None,
+                });
+            };
+            let bad = || {
+                AppError::Unauthenticated(
+                    "the bearer token is not valid, expired or revoked".into(),
+                )
+            };
+            let header = header.map_err(|_| bad())?;
+            let token = header
+                .strip_prefix("Bearer ")
+                .or_else(|| header.strip_prefix("bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    AppError::Unauthenticated(
+                        "the Authorization header must be `Bearer <token>`".into(),
+                    )
+                })?
+                .to_string();
+            let state =
+                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no application state")))?;
+            let now = state.clock.now().naive_utc();
+            let hash = hash_token(&token);
+            let found = state
+                .db(move |conn| Ok(store::users::principal_by_token(conn, &hash, now)?))
+                .await?;
+            match found {
+                Some((token_id, principal)) => Ok(Authenticated {
+                    caller: Caller::User(principal),
+                    token_id: Some(token_id),
+                }),
+                None => Err(bad()),
+            }
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+    /// What the token is for ("ministry portal", "laptop").
+    pub label: Option<String>,
+    /// Hours until it expires: 1 to 8760, default 720 (30 days).
+    pub expires_in_hours: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenIssued {
+    /// Shown once; only its hash is stored.
+    pub token: String,
+    pub token_id: String,
+    pub token_type: &'static str,
+    pub expires_at: NaiveDateTime,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/token", tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 201, description = "Token issued", body = TokenIssued),
+        (status = 400, description = "Invalid request", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong user name or password", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this user name", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn issue_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<TokenRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let hours = body.expires_in_hours.unwrap_or(DEFAULT_TOKEN_HOURS);
+    if hours == 0 || hours > MAX_TOKEN_HOURS {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "expires_in_hours",
+            format!("must be 1 to {MAX_TOKEN_HOURS}"),
+        )]));
+    }
+    let now = state.clock.now().naive_utc();
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let issued = state
+        .db(move |conn| {
+            let since = now - Duration::minutes(LOGIN_WINDOW_MINUTES);
+            if store::users::login_failures_since(conn, &body.username, since)? >= LOGIN_FAILURES_ALLOWED {
+                return Err(AppError::TooManyRequests {
+                    message: format!("too many failed logins for this user name; try again in {LOGIN_WINDOW_MINUTES} minutes"),
+                    retry_after_secs: u64::try_from(LOGIN_WINDOW_MINUTES * 60).unwrap_or(900),
+                });
+            }
+            let user = store::users::by_username(conn, &body.username)?;
+            // Verify against a decoy when the user is unknown: same cost, same answer.
+            let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(decoy_hash());
+            let valid = verify_password(&body.password, hash);
+            let user = match user {
+                Some(u) if valid && u.active => u,
+                _ => {
+                    store::users::record_login_failure(conn, &body.username, now)?;
+                    return Err(AppError::Unauthenticated("wrong user name or password".into()));
+                }
+            };
+            let (token, token_hash) = new_token();
+            let row = store::users::TokenRow {
+                id: store::new_id(),
+                user_id: user.id.clone(),
+                token_hash,
+                label: body.label.clone(),
+                created_at: now,
+                expires_at: now + Duration::hours(i64::from(hours)),
+                revoked_at: None,
+            };
+            let ctx = WriteContext { actor: format!("user:{}", user.username), at: now, request_id };
+            diesel::Connection::transaction(&mut **conn, |conn| {
+                store::users::clear_login_failures(conn, &user.username)?;
+                store::users::add_token(conn, &ctx, &row)
+            })?;
+            Ok(TokenIssued { token, token_id: row.id, token_type: "Bearer", expires_at: row.expires_at })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(issued))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/auth/token", tag = "auth",
+    responses(
+        (status = 204, description = "The token used for this request is revoked"),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Authenticated,
+) -> AppResult<HttpResponse> {
+    let Some(token_id) = who.token_id.clone() else {
+        return Err(AppError::Unauthenticated("no token to revoke".into()));
+    };
+    let ctx = write_context(&state, &who, &req);
+    state
+        .db(move |conn| {
+            diesel::Connection::transaction(&mut **conn, |conn| {
+                store::users::revoke_token(conn, &ctx, &token_id)
+            })?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub username: String,
+    pub role: String,
+    pub organisation_id: Option<String>,
+    pub party_id: Option<String>,
+    pub bodies: Vec<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/auth/me", tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in user", body = Me),
+        (status = 401, description = "No valid token", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn me(who: Authenticated) -> AppResult<HttpResponse> {
+    let p = who
+        .principal()
+        .ok_or_else(|| AppError::Unauthenticated("this needs a bearer token".into()))?;
+    Ok(HttpResponse::Ok().json(Me {
+        username: p.username.clone(),
+        role: p.role.to_string(),
+        organisation_id: p.organisation_id.clone(),
+        party_id: p.party_id.clone(),
+        bodies: p.bodies.clone(),
+    }))
+}
