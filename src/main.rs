@@ -92,6 +92,16 @@ enum UserCommand {
     },
 }
 
+/// Demo users (user name, role, organisation, body served) and their shared password.
+const DEMO_USERS: [(&str, &str, Option<&str>, Option<&str>); 5] = [
+    ("admin", "admin", None, None),
+    ("secretariat", "secretariat", None, Some("kz-ru-sc-culture")),
+    ("kz-editor", "editor", Some("kz-mci"), None),
+    ("ru-editor", "editor", Some("ru-mkrf"), None),
+    ("viewer", "viewer", None, None),
+];
+const DEMO_PASSWORD: &str = "demo-password";
+
 /// The demo data, compiled in so `accord demo` works from any directory.
 const DEMO_FILES: [(&str, &str); 2] = [
     (
@@ -243,8 +253,30 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
                     Err(e) => return Err(e).with_context(|| format!("importing {name}")),
                 }
             }
+            // Demo users, one per role, so the API can be tried at once. The
+            // password is public: this database is for demonstration only.
+            for (username, role, organisation, body) in DEMO_USERS {
+                let bodies: Vec<String> = body.iter().map(|b| b.to_string()).collect();
+                accord::users::add_user(
+                    &mut conn,
+                    &write_context("demo"),
+                    accord::users::NewUser {
+                        username,
+                        role,
+                        display_name: None,
+                        organisation,
+                        bodies: &bodies,
+                        password: DEMO_PASSWORD,
+                    },
+                )?;
+            }
             drop(conn);
-            tracing::info!(database = %database.display(), "demo database ready");
+            tracing::info!(
+                database = %database.display(),
+                users = DEMO_USERS.map(|u| u.0).join(", "),
+                password = DEMO_PASSWORD,
+                "demo database ready"
+            );
             serve(settings)
         }
     }

@@ -671,3 +671,80 @@ fn the_openapi_description_and_the_docs_page_are_served() {
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().unwrap().to_lowercase().contains("swagger"));
 }
+
+#[test]
+fn display_values_follow_lang_then_accept_language_with_russian_then_english_fallback() {
+    let s = Setup::new();
+    let id = s.item("1.1")["id"].as_str().unwrap().to_string(); // en and ru only
+    let display = |query: &str, accept: Option<&str>| -> Value {
+        let mut req = s
+            .client
+            .get(s.server.url(&format!("/api/v1/obligations/{id}{query}")));
+        if let Some(a) = accept {
+            req = req.header("accept-language", a);
+        }
+        let body: Value = req.send().unwrap().json().unwrap();
+        assert_eq!(
+            body["text"],
+            json!({"en": "Tour of a theatre", "ru": "Гастроли театра"}),
+            "returned whole"
+        );
+        body["text_display"].clone()
+    };
+    assert_eq!(display("?lang=en", None), "Tour of a theatre");
+    assert_eq!(display("", Some("en-GB,en;q=0.9")), "Tour of a theatre");
+    assert_eq!(
+        display("", Some("kk-KZ")),
+        "Гастроли театра",
+        "no Kazakh text: Russian"
+    );
+    assert_eq!(display("?lang=kk", Some("en")), "Гастроли театра");
+    assert_eq!(display("", None), "Гастроли театра");
+    let (status, body) = problem(s.get(&format!("/api/v1/obligations/{id}?lang=xx"), None));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "lang");
+    let programme: Value = s
+        .get("/api/v1/programmes/kz-ru-test?lang=en", None)
+        .json()
+        .unwrap();
+    assert_eq!(programme["title_display"], "Test programme 2024-2026");
+    assert_eq!(
+        programme["sections"][0]["title_display"],
+        "Theatre and music"
+    );
+    let list: Value = s
+        .get("/api/v1/obligations?programme=kz-ru-test&lang=en", None)
+        .json()
+        .unwrap();
+    assert_eq!(list["items"][0]["text_display"], "Tour of a theatre");
+}
+
+#[test]
+fn instants_cross_the_api_as_rfc_3339_with_offset() {
+    let s = Setup::new();
+    let res = s
+        .client
+        .post(s.server.url("/api/v1/auth/token"))
+        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .unwrap();
+    let issued: Value = res.json().unwrap();
+    chrono::DateTime::parse_from_rfc3339(issued["expires_at"].as_str().unwrap()).unwrap();
+    let admin = issued["token"].as_str().unwrap().to_string();
+    let id = s.item("1.2")["id"].as_str().unwrap().to_string();
+    let created: Value = s
+        .report(&id, Some(&admin), json!({"party": "KZ", "lifecycle": "in_progress", "completion": "limited", "as_of": "2025-07-01"}))
+        .json()
+        .unwrap();
+    let at =
+        chrono::DateTime::parse_from_rfc3339(created["report"]["reported_at"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(at.offset().local_minus_utc(), 0);
+    let audit: Value = s
+        .get("/api/v1/audit?entity=status_report", Some(&admin))
+        .json()
+        .unwrap();
+    chrono::DateTime::parse_from_rfc3339(audit["items"][0]["at"].as_str().unwrap()).unwrap();
+    // Dates stay dates.
+    assert_eq!(created["report"]["as_of"], "2025-07-01");
+}

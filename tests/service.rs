@@ -321,6 +321,13 @@ fn the_demo_serves_the_kz_ru_programme() {
     assert_eq!(programme["illustrative"], true);
     assert!(programme["counts"]["obligations"].as_u64().unwrap() >= 25);
     assert!(dir.path().join("accord-demo.db").exists());
+    // The demo users can sign in.
+    let res = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "kz-editor", "password": "demo-password"}))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 201);
 }
 
 #[test]

@@ -29,9 +29,39 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+/// One audit entry; `before` and `after` are the record as JSON text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            at: r.at.and_utc(),
+            actor: r.actor,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            before: r.before,
+            after: r.after,
+            request_id: r.request_id,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
-    pub items: Vec<AuditRow>,
+    pub items: Vec<AuditEntry>,
     pub next_cursor: Option<String>,
 }
 
@@ -87,7 +117,10 @@ pub async fn list(
             } else {
                 None
             };
-            Ok(AuditPage { items, next_cursor })
+            Ok(AuditPage {
+                items: items.into_iter().map(AuditEntry::from).collect(),
+                next_cursor,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))

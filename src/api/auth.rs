@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDateTime};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -125,7 +125,7 @@ pub struct TokenIssued {
     pub token: String,
     pub token_id: String,
     pub token_type: &'static str,
-    pub expires_at: NaiveDateTime,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[utoipa::path(
@@ -188,7 +188,7 @@ pub async fn issue_token(
                 store::users::clear_login_failures(conn, &user.username)?;
                 store::users::add_token(conn, &ctx, &row)
             })?;
-            Ok(TokenIssued { token, token_id: row.id, token_type: "Bearer", expires_at: row.expires_at })
+            Ok(TokenIssued { token, token_id: row.id, token_type: "Bearer", expires_at: row.expires_at.and_utc() })
         })
         .await?;
     Ok(HttpResponse::Created().json(issued))

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod etag;
 pub mod health;
+pub mod lang;
 pub mod obligations;
 pub mod openapi;
 pub mod programmes;

@@ -22,7 +22,7 @@ use crate::domain::kinds::{
 };
 use crate::domain::status::{Completion, Lifecycle, Overall};
 use crate::domain::timeframe::{Period, Timeframe};
-use crate::domain::LocalizedText;
+use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::obligations::{AssignmentRow, ListPosition, ObligationFilter, ObligationRow};
 use crate::store::{self, update_versioned, Versioned};
@@ -59,6 +59,8 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Language of the display values (also from Accept-Language).
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,6 +103,7 @@ fn decode_cursor(text: &str) -> AppResult<ListPosition> {
 pub async fn list(
     state: web::Data<AppState>,
     who: Authenticated,
+    lang: super::lang::Lang,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
@@ -234,7 +237,7 @@ pub async fn list(
             };
             let items = items
                 .iter()
-                .map(obligation_view)
+                .map(|i| obligation_view(i, lang.0))
                 .collect::<AppResult<Vec<_>>>()?;
             Ok(ObligationPage {
                 items,
@@ -304,7 +307,12 @@ impl ItemScope {
     }
 }
 
-fn view_of(conn: &mut Conn, row: ObligationRow, state: &AppState) -> AppResult<ObligationView> {
+fn view_of(
+    conn: &mut Conn,
+    row: ObligationRow,
+    state: &AppState,
+    lang: Language,
+) -> AppResult<ObligationView> {
     let items = assess_rows(
         conn,
         vec![row],
@@ -314,7 +322,7 @@ fn view_of(conn: &mut Conn, row: ObligationRow, state: &AppState) -> AppResult<O
     let item = items
         .first()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("item vanished")))?;
-    obligation_view(item)
+    obligation_view(item, lang)
 }
 
 #[utoipa::path(
@@ -331,6 +339,7 @@ fn view_of(conn: &mut Conn, row: ObligationRow, state: &AppState) -> AppResult<O
 pub async fn one(
     state: web::Data<AppState>,
     who: Authenticated,
+    lang: super::lang::Lang,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
@@ -339,7 +348,7 @@ pub async fn one(
         .db(move |conn| {
             let scope = scope(conn, &id)?;
             who.may(Action::Read, scope.target())?;
-            view_of(conn, scope.row, &st)
+            view_of(conn, scope.row, &st, lang.0)
         })
         .await?;
     Ok(ok_with_etag(view.version, &view))
@@ -570,6 +579,7 @@ async fn change(
     state: web::Data<AppState>,
     req: HttpRequest,
     who: Authenticated,
+    lang: super::lang::Lang,
     id: String,
     body: serde_json::Value,
     patch: bool,
@@ -615,7 +625,7 @@ async fn change(
                 } else {
                     row
                 };
-                view_of(conn, row, &st)
+                view_of(conn, row, &st, lang.0)
             })
         })
         .await?;
@@ -641,10 +651,11 @@ pub async fn patch(
     state: web::Data<AppState>,
     req: HttpRequest,
     who: Authenticated,
+    lang: super::lang::Lang,
     id: web::Path<String>,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    change(state, req, who, id.into_inner(), body.0, true).await
+    change(state, req, who, lang, id.into_inner(), body.0, true).await
 }
 
 #[utoipa::path(
@@ -666,10 +677,11 @@ pub async fn put(
     state: web::Data<AppState>,
     req: HttpRequest,
     who: Authenticated,
+    lang: super::lang::Lang,
     id: web::Path<String>,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
-    change(state, req, who, id.into_inner(), body.0, false).await
+    change(state, req, who, lang, id.into_inner(), body.0, false).await
 }
 
 /// A status report of one party on one item.
@@ -708,7 +720,7 @@ pub struct ReportView {
     #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
     pub narrative: Option<LocalizedText>,
     pub as_of: NaiveDate,
-    pub reported_at: chrono::NaiveDateTime,
+    pub reported_at: chrono::DateTime<chrono::Utc>,
     pub reporter: String,
     pub evidence: Vec<EvidenceView>,
 }
@@ -885,7 +897,7 @@ fn report_view(
             .as_deref()
             .and_then(|n| LocalizedText::from_json(n).ok()),
         as_of: r.as_of,
-        reported_at: r.reported_at,
+        reported_at: r.reported_at.and_utc(),
         reporter: r.reporter,
         evidence: evidence
             .iter()

@@ -16,7 +16,7 @@ use crate::domain::status::{
 };
 use crate::domain::timeframe::{Timeframe, TimeframeKind};
 use crate::domain::zone::parse_zone;
-use crate::domain::LocalizedText;
+use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult};
 use crate::store;
 use crate::store::obligations::{AssignmentView, ObligationRow, Owner};
@@ -27,6 +27,8 @@ use crate::store::programmes::ProgrammeRow;
 pub struct ListQuery {
     /// Only programmes this party takes part in (ISO code).
     pub party: Option<String>,
+    /// Language of the display values (also from Accept-Language).
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -42,6 +44,8 @@ pub struct ProgrammeSummary {
     pub key: String,
     #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub title: LocalizedText,
+    /// The title in the reader's language.
+    pub title_display: String,
     pub period: PeriodView,
     pub parties: Vec<String>,
     pub agreement_id: Option<String>,
@@ -78,6 +82,7 @@ pub struct SectionView {
     pub code: String,
     #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub title: LocalizedText,
+    pub title_display: String,
     pub obligations: Vec<ObligationView>,
 }
 
@@ -116,6 +121,8 @@ pub struct ObligationView {
     pub number: String,
     #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub text: LocalizedText,
+    /// The text in the reader's language (`lang` or Accept-Language; then ru, then en).
+    pub text_display: String,
     pub kind: String,
     pub firmness: String,
     pub timeframe: TimeframeView,
@@ -150,8 +157,10 @@ pub struct ObligationView {
 pub async fn list(
     state: web::Data<AppState>,
     who: super::auth::Authenticated,
+    lang: super::lang::Lang,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
+    let lang = lang.0;
     let public_only = who.principal().is_none();
     let clock = state.clock.clone();
     let due_soon_days = state.settings.status.due_soon_days;
@@ -167,7 +176,7 @@ pub async fn list(
             for row in rows {
                 let items = assess_items(conn, &row, clock.as_ref(), due_soon_days)?;
                 let codes = parties.get(&row.id).cloned().unwrap_or_default();
-                out.push(summary(row, codes, &items)?);
+                out.push(summary(row, codes, &items, lang)?);
             }
             Ok(out)
         })
@@ -189,8 +198,10 @@ pub async fn list(
 pub async fn one(
     state: web::Data<AppState>,
     who: super::auth::Authenticated,
+    lang: super::lang::Lang,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let lang = lang.0;
     let clock = state.clock.clone();
     let due_soon_days = state.settings.status.due_soon_days;
     let id = id.into_inner();
@@ -215,7 +226,7 @@ pub async fn one(
             for item in &items {
                 views.push((
                     item.row.section_id.clone().unwrap_or_default(),
-                    obligation_view(item)?,
+                    obligation_view(item, lang)?,
                 ));
             }
             for (section_id, view) in views {
@@ -226,6 +237,7 @@ pub async fn one(
                 .map(|s| {
                     Ok(SectionView {
                         obligations: by_section.remove(&s.id).unwrap_or_default(),
+                        title_display: text(&s.title)?.display(lang).to_string(),
                         title: text(&s.title)?,
                         id: s.id,
                         code: s.code,
@@ -233,7 +245,7 @@ pub async fn one(
                 })
                 .collect::<AppResult<Vec<_>>>()?;
             Ok(ProgrammeDetail {
-                summary: summary(row, codes, &items)?,
+                summary: summary(row, codes, &items, lang)?,
                 as_of,
                 sections,
             })
@@ -379,6 +391,7 @@ fn summary(
     row: ProgrammeRow,
     parties: Vec<String>,
     items: &[AssessedItem],
+    lang: Language,
 ) -> AppResult<ProgrammeSummary> {
     let mut counts = Counts {
         obligations: items.len(),
@@ -395,6 +408,7 @@ fn summary(
         }
     }
     Ok(ProgrammeSummary {
+        title_display: text(&row.title)?.display(lang).to_string(),
         title: text(&row.title)?,
         period: PeriodView {
             text: row.period_text,
@@ -415,7 +429,7 @@ fn summary(
     })
 }
 
-pub fn obligation_view(item: &AssessedItem) -> AppResult<ObligationView> {
+pub fn obligation_view(item: &AssessedItem, lang: Language) -> AppResult<ObligationView> {
     let row = &item.row;
     Ok(ObligationView {
         id: row.id.clone(),
@@ -423,6 +437,7 @@ pub fn obligation_view(item: &AssessedItem) -> AppResult<ObligationView> {
         section_id: row.section_id.clone(),
         meeting_id: row.meeting_id.clone(),
         number: row.number.clone(),
+        text_display: text(&row.text)?.display(lang).to_string(),
         text: text(&row.text)?,
         kind: row.kind.clone(),
         firmness: row.firmness.clone(),

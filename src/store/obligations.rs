@@ -72,6 +72,60 @@ pub struct ListPosition {
     pub id: String,
 }
 
+/// The filters of the item list, applied to any boxed query on obligations.
+macro_rules! filtered {
+    ($query:expr, $filter:expr) => {{
+        use crate::db::schema::programmes;
+        let mut query = $query;
+        let filter: &ObligationFilter = $filter;
+        if let Some(p) = &filter.programme_id {
+            query = query.filter(obligations::programme_id.eq(p.clone()));
+        }
+        if let Some(s) = &filter.section_id {
+            query = query.filter(obligations::section_id.eq(s.clone()));
+        }
+        if let Some(party) = &filter.party_id {
+            let assigned = assignments::table
+                .filter(assignments::party_id.eq(party.clone()))
+                .select(assignments::obligation_id);
+            query = query.filter(obligations::id.eq_any(assigned));
+        }
+        if let Some(org) = &filter.organisation_id {
+            let assigned = assignments::table
+                .filter(assignments::organisation_id.eq(org.clone()))
+                .select(assignments::obligation_id);
+            query = query.filter(obligations::id.eq_any(assigned));
+        }
+        if let Some(l) = &filter.lifecycle {
+            query = query.filter(obligations::lifecycle.eq(l.clone()));
+        }
+        if let Some(d) = filter.due_from {
+            query = query.filter(obligations::latest.ge(d));
+        }
+        if let Some(d) = filter.due_to {
+            query = query.filter(obligations::latest.le(d));
+        }
+        if let Some(t) = &filter.text {
+            let escaped = t
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            query = query.filter(
+                obligations::search_text
+                    .like(format!("%{escaped}%"))
+                    .escape('\\'),
+            );
+        }
+        if filter.public_only {
+            let public = programmes::table
+                .filter(programmes::public.eq(true))
+                .select(programmes::id.nullable());
+            query = query.filter(obligations::programme_id.eq_any(public));
+        }
+        query
+    }};
+}
+
 /// Items of programmes matching the filter, in a stable order, after `after`.
 pub fn search(
     conn: &mut Conn,
@@ -79,8 +133,7 @@ pub fn search(
     after: Option<&ListPosition>,
     limit: i64,
 ) -> QueryResult<Vec<ObligationRow>> {
-    use crate::db::schema::programmes;
-    let mut query = obligations::table
+    let query = obligations::table
         .filter(obligations::programme_id.is_not_null())
         .select(ObligationRow::as_select())
         .order((
@@ -90,50 +143,7 @@ pub fn search(
         ))
         .limit(limit)
         .into_boxed();
-    if let Some(p) = &filter.programme_id {
-        query = query.filter(obligations::programme_id.eq(p.clone()));
-    }
-    if let Some(s) = &filter.section_id {
-        query = query.filter(obligations::section_id.eq(s.clone()));
-    }
-    if let Some(party) = &filter.party_id {
-        let assigned = assignments::table
-            .filter(assignments::party_id.eq(party.clone()))
-            .select(assignments::obligation_id);
-        query = query.filter(obligations::id.eq_any(assigned));
-    }
-    if let Some(org) = &filter.organisation_id {
-        let assigned = assignments::table
-            .filter(assignments::organisation_id.eq(org.clone()))
-            .select(assignments::obligation_id);
-        query = query.filter(obligations::id.eq_any(assigned));
-    }
-    if let Some(l) = &filter.lifecycle {
-        query = query.filter(obligations::lifecycle.eq(l.clone()));
-    }
-    if let Some(d) = filter.due_from {
-        query = query.filter(obligations::latest.ge(d));
-    }
-    if let Some(d) = filter.due_to {
-        query = query.filter(obligations::latest.le(d));
-    }
-    if let Some(t) = &filter.text {
-        let escaped = t
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        query = query.filter(
-            obligations::search_text
-                .like(format!("%{escaped}%"))
-                .escape('\\'),
-        );
-    }
-    if filter.public_only {
-        let public = programmes::table
-            .filter(programmes::public.eq(true))
-            .select(programmes::id.nullable());
-        query = query.filter(obligations::programme_id.eq_any(public));
-    }
+    let mut query = filtered!(query, filter);
     if let Some(a) = after {
         query = query.filter(
             obligations::programme_id
