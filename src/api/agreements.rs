@@ -155,3 +155,11 @@ pub async fn one(state: web::Data<AppState>, id: web::Path<String>) -> AppResult
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
+
+/// More routes of this module, under /api/v1 (the read-only ones are in `api::configure`).
+pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}
+
+/// The OpenAPI paths of this module not listed in `openapi::ApiDoc`.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub struct Doc;

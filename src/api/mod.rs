@@ -3,12 +3,17 @@
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+pub mod bodies;
 pub mod body;
 pub mod etag;
+pub mod events;
 pub mod health;
 pub mod lang;
 pub mod obligations;
 pub mod openapi;
+pub mod organisations;
+pub mod pagination;
+pub mod parties;
 pub mod programmes;
 
 use std::sync::Arc;
@@ -119,13 +124,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/programmes", web::get().to(programmes::list))
                 .route("/programmes/{id}", web::get().to(programmes::one))
                 .route("/agreements", web::get().to(agreements::list))
-                .route("/agreements/{id}", web::get().to(agreements::one)),
+                .route("/agreements/{id}", web::get().to(agreements::one))
+                .configure(parties::routes)
+                .configure(organisations::routes)
+                .configure(agreements::routes)
+                .configure(bodies::routes)
+                .configure(programmes::routes)
+                .configure(events::routes),
         );
 }
 
 async fn openapi_json() -> actix_web::HttpResponse {
-    use utoipa::OpenApi;
-    actix_web::HttpResponse::Ok().json(openapi::ApiDoc::openapi())
+    actix_web::HttpResponse::Ok().json(openapi::document())
 }
 
 /// Malformed query strings, paths and bodies answer problem+json like every other error.

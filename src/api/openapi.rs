@@ -31,6 +31,18 @@ use utoipa::{Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
+/// The whole description: this document and each resource module's paths.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::parties::Doc::openapi());
+    doc.merge(super::organisations::Doc::openapi());
+    doc.merge(super::agreements::Doc::openapi());
+    doc.merge(super::bodies::Doc::openapi());
+    doc.merge(super::programmes::Doc::openapi());
+    doc.merge(super::events::Doc::openapi());
+    doc
+}
+
 struct BearerScheme;
 
 impl Modify for BearerScheme {

@@ -491,3 +491,11 @@ pub fn obligation_view(item: &AssessedItem, lang: Language) -> AppResult<Obligat
         version: row.version,
     })
 }
+
+/// More routes of this module, under /api/v1 (the read-only ones are in `api::configure`).
+pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}
+
+/// The OpenAPI paths of this module not listed in `openapi::ApiDoc`.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub struct Doc;

@@ -218,3 +218,54 @@ macro_rules! update_versioned {
     }};
 }
 pub(crate) use update_versioned;
+
+/// Deletes a versioned row only if it still has version `expected`, and records
+/// the deletion (with the row as it was) in the audit log. Returns false when
+/// the row changed meanwhile (the caller answers 412).
+macro_rules! delete_versioned {
+    ($conn:expr, $ctx:expr, $table:path, $version_col:expr, $stored:expr, $expected:expr) => {{
+        use diesel::prelude::*;
+        let stored = $stored;
+        let expected: i32 = $expected;
+        let id = $crate::store::Record::id(&stored).to_string();
+        if stored.version != expected {
+            false
+        } else {
+            let n = diesel::delete($table.find(id.clone()).filter($version_col.eq(expected)))
+                .execute($conn)?;
+            if n > 0 {
+                $crate::store::audit::record(
+                    $conn,
+                    $ctx,
+                    "delete",
+                    $crate::store::entity_of(&stored),
+                    &id,
+                    Some(&stored),
+                    None::<&()>,
+                )?;
+            }
+            n > 0
+        }
+    }};
+}
+pub(crate) use delete_versioned;
+
+/// Inserts a new versioned row and records its creation in the audit log.
+macro_rules! insert_audited {
+    ($conn:expr, $ctx:expr, $table:path, $row:expr) => {{
+        use diesel::prelude::*;
+        let row = $row;
+        diesel::insert_into($table).values(&row).execute($conn)?;
+        $crate::store::audit::record(
+            $conn,
+            $ctx,
+            "create",
+            $crate::store::entity_of(&row),
+            $crate::store::Record::id(&row),
+            None::<&()>,
+            Some(&row),
+        )?;
+        row
+    }};
+}
+pub(crate) use insert_audited;

@@ -4,6 +4,8 @@
 //! test creates (and drops) its own database.
 #![allow(dead_code)]
 
+pub mod api;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
