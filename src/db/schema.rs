@@ -375,6 +375,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_bodies,
     api_tokens,
     login_failures,
+    decision_effects,
 );
 
 diesel::table! {
@@ -423,3 +424,19 @@ diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(user_bodies -> users (user_id));
 diesel::joinable!(user_bodies -> bodies (body_id));
 diesel::joinable!(api_tokens -> users (user_id));
+
+diesel::table! {
+    decision_effects (decision_id, obligation_id) {
+        decision_id -> Text,
+        obligation_id -> Text,
+        effect -> Text,
+        before_lifecycle -> Text,
+        after_lifecycle -> Text,
+        before_timeframe -> Text,
+        after_timeframe -> Text,
+        superseded_by -> Nullable<Text>,
+        applied_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(decision_effects -> decisions (decision_id));

@@ -240,5 +240,5 @@ pub const TABLES: &[&str] = &[
     "users",
     "user_bodies",
     "api_tokens",
-    "login_failures",
+    "login_failures", "decision_effects",
 ];
