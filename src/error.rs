@@ -40,6 +40,8 @@ pub enum AppError {
     PreconditionFailed(String),
     #[error("{0}")]
     PreconditionRequired(String),
+    #[error("{method} is not allowed here; allowed: {allowed}")]
+    MethodNotAllowed { method: String, allowed: String },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -79,6 +81,7 @@ impl AppError {
             AppError::PreconditionFailed(_) => "precondition_failed",
             AppError::PreconditionRequired(_) => "precondition_required",
             AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::Unavailable(_) => "unavailable",
@@ -97,6 +100,7 @@ impl AppError {
             AppError::PreconditionFailed(_) => "Precondition failed",
             AppError::PreconditionRequired(_) => "Precondition required",
             AppError::TooManyRequests { .. } => "Too many requests",
+            AppError::MethodNotAllowed { .. } => "Method not allowed",
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
             AppError::PayloadTooLarge(_) => "Payload too large",
             AppError::Unavailable(_) => "Service unavailable",
@@ -149,6 +153,7 @@ impl ResponseError for AppError {
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -191,6 +196,9 @@ impl ResponseError for AppError {
         match self {
             AppError::Unauthenticated(_) => {
                 response.insert_header(("WWW-Authenticate", "Bearer realm=\"accord\""));
+            }
+            AppError::MethodNotAllowed { allowed, .. } => {
+                response.insert_header(("Allow", allowed.as_str()));
             }
             AppError::TooManyRequests {
                 retry_after_secs, ..

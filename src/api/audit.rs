@@ -25,6 +25,7 @@ pub struct AuditQuery {
     /// Up to this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// 1 to 500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -87,7 +88,7 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         return Err(AppError::invalid("limit", "must be 1 to 500"));
     }
-    let before = match &q.cursor {
+    let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => {
             let bad = || AppError::invalid("cursor", "is not a cursor this API gave out");
             let raw = String::from_utf8(hex::decode(c).map_err(|_| bad())?).map_err(|_| bad())?;

@@ -39,6 +39,13 @@ impl Authenticated {
         })
     }
 
+    /// Writes need a signed-in user: anonymous callers get 401 before their
+    /// request is even read.
+    pub fn signed_in(&self) -> AppResult<&Principal> {
+        self.principal()
+            .ok_or_else(|| AppError::Unauthenticated("this needs a bearer token: POST /api/v1/auth/token".into()))
+    }
+
     pub fn principal(&self) -> Option<&Principal> {
         match &self.caller {
             Caller::User(p) => Some(p),

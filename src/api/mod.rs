@@ -155,8 +155,19 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
         .error_handler(|err, _| AppError::BadRequest(format!("body: {err}")).into())
 }
 
-/// The answer to any route that does not exist.
+/// The answer to any route that does not exist: 405 with `Allow` when the
+/// path exists with other methods (as the OpenAPI document says), else 404.
 pub async fn not_found(req: actix_web::HttpRequest) -> AppResult<actix_web::HttpResponse> {
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    let doc = DOCUMENT.get_or_init(openapi::document);
+    if let Some(methods) = openapi::allowed_methods(doc, req.path()) {
+        if !methods.is_empty() {
+            return Err(AppError::MethodNotAllowed {
+                method: req.method().to_string(),
+                allowed: methods.join(", "),
+            });
+        }
+    }
     Err(AppError::NotFound {
         entity: "route",
         id: req.path().to_string(),

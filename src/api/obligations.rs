@@ -56,6 +56,7 @@ pub struct ListQuery {
     /// Text to find in the number or the text, in any language, ignoring case.
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -128,7 +129,7 @@ pub async fn list(
     if q.q.as_ref().is_some_and(|t| t.chars().count() > 200) {
         return Err(AppError::invalid("q", "is longer than 200 characters"));
     }
-    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     let public_only = who.principal().is_none();
     let clock = state.clock.clone();
     let due_soon_days = state.settings.status.due_soon_days;
@@ -584,6 +585,7 @@ async fn change(
     body: serde_json::Value,
     patch: bool,
 ) -> AppResult<HttpResponse> {
+    who.signed_in()?;
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
     let st = state.clone();
@@ -734,6 +736,11 @@ pub struct EvidenceView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct ReportList {
+    pub items: Vec<ReportView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReportCreated {
     pub report: ReportView,
     /// Each party's latest report, after this one.
@@ -762,6 +769,7 @@ pub async fn report(
     id: web::Path<String>,
     body: JsonBody,
 ) -> AppResult<HttpResponse> {
+    who.signed_in()?;
     let input: ReportInput = read(body.0)?;
     let ctx = write_context(&state, &who, &req);
     let id = id.into_inner();
@@ -917,7 +925,7 @@ fn report_view(
     get, path = "/api/v1/obligations/{id}/reports", tag = "obligations",
     params(("id" = String, Path, description = "Item id (UUID)")),
     responses(
-        (status = 200, description = "Every report on the item, oldest first", body = [ReportView]),
+        (status = 200, description = "Every report on the item, oldest first", body = ReportList),
         (status = 401, description = "Not public: needs a token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such item", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -943,5 +951,5 @@ pub async fn reports(
                 .collect::<Vec<_>>())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(ReportList { items }))
 }

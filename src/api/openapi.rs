@@ -40,7 +40,77 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::bodies::Doc::openapi());
     doc.merge(super::programmes::Doc::openapi());
     doc.merge(super::events::Doc::openapi());
+    add_common_responses(&mut doc);
     doc
+}
+
+/// Responses any operation can give, added where a handler's annotation does
+/// not list them: 401 for a bad token (every route reads the Authorization
+/// header), 400 for malformed parameters, 413 and 415 for bodies.
+fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let has_body = operation.request_body.is_some();
+            let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem(description).into());
+            };
+            add("401", "The bearer token is not valid, expired or revoked");
+            if has_params || has_body {
+                add("400", "Invalid request");
+            }
+            if has_body {
+                add("413", "The body is too large");
+                add("415", "The body is not JSON");
+            }
+        }
+    }
+}
+
+/// The methods the API documents for a concrete path, for 405 answers.
+pub fn allowed_methods(doc: &utoipa::openapi::OpenApi, path: &str) -> Option<Vec<&'static str>> {
+    let wanted: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    doc.paths.paths.iter().find_map(|(template, item)| {
+        let pattern: Vec<&str> = template.trim_end_matches('/').split('/').collect();
+        let matches = pattern.len() == wanted.len()
+            && pattern.iter().zip(&wanted).all(|(p, w)| (p.starts_with('{') && !w.is_empty()) || p == w);
+        if !matches {
+            return None;
+        }
+        let mut methods = Vec::new();
+        for (method, present) in [
+            ("GET", item.get.is_some()),
+            ("PUT", item.put.is_some()),
+            ("POST", item.post.is_some()),
+            ("DELETE", item.delete.is_some()),
+            ("PATCH", item.patch.is_some()),
+        ] {
+            if present {
+                methods.push(method);
+            }
+        }
+        Some(methods)
+    })
 }
 
 struct BearerScheme;
