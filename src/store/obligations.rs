@@ -3,8 +3,14 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{upsert_versioned, versioned_record, Outcome, WriteContext};
-use crate::db::schema::{assignments, obligations, organisations, parties};
+use super::{
+    delete_versioned, insert_audited, update_versioned, upsert_versioned, versioned_record,
+    Outcome, Versioned, WriteContext,
+};
+use crate::db::schema::{
+    assignments, decision_effects, event_obligations, obligations, organisations, parties,
+    status_reports,
+};
 use crate::db::Conn;
 
 #[derive(
@@ -378,4 +384,147 @@ pub fn bump_version(
         return Ok(None);
     }
     by_id(conn, id)
+}
+
+/// The position a new item of a programme takes: after the last item of its
+/// section, or, without a section, after the programme's last item. Later items move down one
+/// place to make room; a place in the source order is not part of an item's
+/// content, so their versions stay.
+pub fn make_room(
+    conn: &mut Conn,
+    programme_id: &str,
+    section_id: Option<&str>,
+) -> QueryResult<i32> {
+    let last_of = |conn: &mut Conn, sections: &[String]| -> QueryResult<Option<i32>> {
+        obligations::table
+            .filter(obligations::programme_id.eq(programme_id))
+            .filter(obligations::section_id.eq_any(sections))
+            .select(diesel::dsl::max(obligations::position))
+            .first(conn)
+    };
+    let last: Option<i32> = match section_id {
+        // After the section's last item; in an empty section, after the
+        // items of the sections before it.
+        Some(s) => {
+            let order = super::programmes::sections_of(conn, programme_id)?;
+            let mut last = last_of(conn, &[s.to_string()])?;
+            if last.is_none() {
+                let earlier: Vec<String> = order
+                    .iter()
+                    .take_while(|x| x.id != s)
+                    .map(|x| x.id.clone())
+                    .collect();
+                last = last_of(conn, &earlier)?;
+            }
+            last
+        }
+        None => obligations::table
+            .filter(obligations::programme_id.eq(programme_id))
+            .select(diesel::dsl::max(obligations::position))
+            .first(conn)?,
+    };
+    let position = last.map_or(0, |p| p.saturating_add(1));
+    diesel::update(
+        obligations::table
+            .filter(obligations::programme_id.eq(programme_id))
+            .filter(obligations::position.ge(position)),
+    )
+    .set(obligations::position.eq(obligations::position + 1))
+    .execute(conn)?;
+    Ok(position)
+}
+
+/// Stores a new item with its assignments, audited.
+pub fn insert(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    row: ObligationRow,
+    assignments: &[AssignmentRow],
+) -> QueryResult<ObligationRow> {
+    let row = insert_audited!(conn, ctx, obligations::table, row);
+    replace_assignments(conn, ctx, &row.id, assignments)?;
+    Ok(row)
+}
+
+/// Changes an item under the version the caller read, audited.
+pub fn update(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    stored: ObligationRow,
+    new: ObligationRow,
+    expected: i32,
+) -> QueryResult<Versioned<ObligationRow>> {
+    Ok(update_versioned!(
+        conn,
+        ctx,
+        obligations::table,
+        obligations::version,
+        stored,
+        new,
+        expected
+    ))
+}
+
+/// How many status reports an item has.
+pub fn report_count(conn: &mut Conn, id: &str) -> QueryResult<i64> {
+    status_reports::table
+        .filter(status_reports::obligation_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// How many decisions of meetings changed this item or replaced something with it.
+pub fn decision_effect_count(conn: &mut Conn, id: &str) -> QueryResult<i64> {
+    decision_effects::table
+        .filter(
+            decision_effects::obligation_id
+                .eq(id)
+                .or(decision_effects::superseded_by.eq(id)),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Deletes an item with its assignments and event links, each audited. False
+/// when the item changed since `expected` (the caller rolls back).
+pub fn delete(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    stored: ObligationRow,
+    expected: i32,
+) -> QueryResult<bool> {
+    if stored.version != expected {
+        return Ok(false);
+    }
+    replace_assignments(conn, ctx, &stored.id, &[])?;
+    let events: Vec<String> = event_obligations::table
+        .filter(event_obligations::obligation_id.eq(&stored.id))
+        .select(event_obligations::event_id)
+        .load(conn)?;
+    for event_id in events {
+        diesel::delete(
+            event_obligations::table
+                .filter(event_obligations::event_id.eq(&event_id))
+                .filter(event_obligations::obligation_id.eq(&stored.id)),
+        )
+        .execute(conn)?;
+        let link = serde_json::json!({ "event_id": event_id, "obligation_id": stored.id });
+        super::audit::record(
+            conn,
+            ctx,
+            "delete",
+            "event_obligation",
+            &format!("{event_id}/{}", stored.id),
+            Some(&link),
+            None::<&()>,
+        )?;
+    }
+    Ok(delete_versioned!(
+        conn,
+        ctx,
+        obligations::table,
+        obligations::version,
+        stored,
+        expected
+    ))
 }
