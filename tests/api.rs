@@ -604,3 +604,22 @@ fn instants_cross_the_api_as_rfc_3339_with_offset() {
     // Dates stay dates.
     assert_eq!(created["report"]["as_of"], "2025-07-01");
 }
+
+#[test]
+fn operation_ids_are_unique() {
+    let s = Setup::new();
+    let spec: Value = s.get("/api/v1/openapi.json", None).json().unwrap();
+    let mut ids = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate operation ids");
+    assert!(ids.contains(&"delete_auth_token".to_string()), "{ids:?}");
+}

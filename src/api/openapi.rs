@@ -41,7 +41,32 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::programmes::Doc::openapi());
     doc.merge(super::events::Doc::openapi());
     add_common_responses(&mut doc);
+    name_operations(&mut doc);
     doc
+}
+
+/// Operation ids from method and path (`patch_obligations_id`): unique by
+/// construction, as OpenAPI requires, whatever the handlers are called.
+fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let stem: String = path
+            .trim_start_matches("/api/v1/")
+            .split('/')
+            .map(|segment| segment.trim_matches(|c| c == '{' || c == '}').replace('-', "_"))
+            .collect::<Vec<_>>()
+            .join("_");
+        for (method, operation) in [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ] {
+            if let Some(operation) = operation {
+                operation.operation_id = Some(format!("{method}_{stem}"));
+            }
+        }
+    }
 }
 
 /// Responses any operation can give, added where a handler's annotation does
