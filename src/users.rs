@@ -1,7 +1,5 @@
 //! Creating users: one use case shared by the CLI (the first admin) and later the API.
 
-use diesel::Connection;
-
 use crate::db::Conn;
 use crate::domain::access::Role;
 use crate::domain::credentials::hash_password;
@@ -30,7 +28,7 @@ pub fn add_user(conn: &mut Conn, ctx: &WriteContext, new: NewUser<'_>) -> anyhow
         .ok_or_else(|| anyhow::anyhow!("role: `{}` is not {}", new.role, Role::expected()))?;
     let password_hash =
         hash_password(new.password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let organisation_id = match new.organisation {
             Some(key) => Some(
                 store::organisations::by_key(conn, key)?

@@ -192,36 +192,46 @@ fn stale_or_missing_if_match_changes_nothing_and_one_of_two_concurrent_writers_w
     assert_eq!(status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(s.item("1.2")["timeframe"]["text"], "III quarter 2025");
 
-    // Two ministries change the same version at once: exactly one wins.
-    let secretariat = s.token("secretariat");
-    let kz = s.token("kz-editor");
+    // Several writers change the same version at once: exactly one wins, the
+    // others are told it is stale (never a 500: on SQLite a deferred
+    // transaction would fail with SQLITE_BUSY_SNAPSHOT here).
+    let writers = [
+        "secretariat",
+        "kz-editor",
+        "admin",
+        "secretariat",
+        "kz-editor",
+        "admin",
+        "secretariat",
+        "admin",
+    ];
+    let tokens: Vec<String> = writers.iter().map(|w| s.token(w)).collect();
     std::thread::scope(|scope| {
-        let a = scope.spawn(|| {
-            s.patch(
-                id,
-                Some(&secretariat),
-                Some(2),
-                json!({"timeframe": "October 2025"}),
-            )
-            .status()
-        });
-        let b = scope.spawn(|| {
-            s.patch(
-                id,
-                Some(&kz),
-                Some(2),
-                json!({"timeframe": "November 2025"}),
-            )
-            .status()
-        });
-        let mut statuses = [a.join().unwrap().as_u16(), b.join().unwrap().as_u16()];
+        let handles: Vec<_> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let s = &s;
+                scope.spawn(move || {
+                    s.patch(
+                        id,
+                        Some(t),
+                        Some(2),
+                        json!({"timeframe": format!("{}-10-01", 2025 + i % 2)}),
+                    )
+                    .status()
+                    .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         statuses.sort();
-        assert_eq!(statuses, [200, 412]);
+        assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
     });
     let after = s.item("1.2");
     assert_eq!(after["version"], 3);
     assert!(
-        ["October 2025", "November 2025"].contains(&after["timeframe"]["text"].as_str().unwrap())
+        ["2025-10-01", "2026-10-01"].contains(&after["timeframe"]["text"].as_str().unwrap())
     );
 }
 

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -641,7 +640,7 @@ pub async fn create(
     let ctx = write_context(&state, &who, &req);
     let detail = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let base = AgreementRow {
                     id: store::new_id(),
                     key: String::new(),
@@ -693,7 +692,7 @@ async fn change(
     let ctx = write_context(&state, &who, &req);
     let detail = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &id)?;
                 let input: AgreementInput = if patch {
                     let mut doc = serde_json::to_value(current_input(conn, &stored)?)
@@ -811,7 +810,7 @@ pub async fn delete(
     let id = id.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &id)?;
                 let (programmes, bodies) = store::agreements::references(conn, &stored.id)?;
                 if programmes > 0 || bodies > 0 {

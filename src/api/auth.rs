@@ -42,8 +42,9 @@ impl Authenticated {
     /// Writes need a signed-in user: anonymous callers get 401 before their
     /// request is even read.
     pub fn signed_in(&self) -> AppResult<&Principal> {
-        self.principal()
-            .ok_or_else(|| AppError::Unauthenticated("this needs a bearer token: POST /api/v1/auth/token".into()))
+        self.principal().ok_or_else(|| {
+            AppError::Unauthenticated("this needs a bearer token: POST /api/v1/auth/token".into())
+        })
     }
 
     pub fn principal(&self) -> Option<&Principal> {
@@ -191,7 +192,7 @@ pub async fn issue_token(
                 revoked_at: None,
             };
             let ctx = WriteContext { actor: format!("user:{}", user.username), at: now, request_id };
-            diesel::Connection::transaction(&mut **conn, |conn| {
+            crate::db::write_transaction(conn, |conn| {
                 store::users::clear_login_failures(conn, &user.username)?;
                 store::users::add_token(conn, &ctx, &row)
             })?;
@@ -220,7 +221,7 @@ pub async fn revoke_token(
     let ctx = write_context(&state, &who, &req);
     state
         .db(move |conn| {
-            diesel::Connection::transaction(&mut **conn, |conn| {
+            crate::db::write_transaction(conn, |conn| {
                 store::users::revoke_token(conn, &ctx, &token_id)
             })?;
             Ok(())

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -446,7 +445,7 @@ pub async fn create_body(
     let ctx = write_context(&state, &who, &req);
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let base = BodyRow {
                     id: store::new_id(),
                     key: String::new(),
@@ -484,7 +483,7 @@ async fn change_body(
     let ctx = write_context(&state, &who, &req);
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find_body(conn, &id)?;
                 who.may(
                     Action::Update,
@@ -602,7 +601,7 @@ pub async fn delete_body(
     let id = id.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find_body(conn, &id)?;
                 who.may(
                     Action::Delete,
@@ -1002,7 +1001,7 @@ pub async fn create_meeting(
     let id = id.into_inner();
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let owner = find_body(conn, &id)?;
                 who.may(
                     Action::Create,
@@ -1101,7 +1100,7 @@ async fn change_meeting(
     let ctx = write_context(&state, &who, &req);
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let (stored, owner) = find_meeting(conn, &id)?;
                 who.may(
                     Action::Update,
@@ -1218,7 +1217,7 @@ pub async fn delete_meeting(
     let id = id.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let (stored, owner) = find_meeting(conn, &id)?;
                 who.may(
                     Action::Delete,
@@ -1653,7 +1652,7 @@ pub async fn create_decision(
     let id = id.into_inner();
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let (meeting, owner) = find_meeting(conn, &id)?;
                 who.may(
                     Action::Create,

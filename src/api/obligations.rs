@@ -3,7 +3,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -129,7 +128,12 @@ pub async fn list(
     if q.q.as_ref().is_some_and(|t| t.chars().count() > 200) {
         return Err(AppError::invalid("q", "is longer than 200 characters"));
     }
-    let after = q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
+    let after = q
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_cursor)
+        .transpose()?;
     let public_only = who.principal().is_none();
     let clock = state.clock.clone();
     let due_soon_days = state.settings.status.due_soon_days;
@@ -591,7 +595,7 @@ async fn change(
     let st = state.clone();
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let scope = scope(conn, &id)?;
                 who.may(Action::Update, scope.target())?;
                 let input: ObligationInput = if patch {
@@ -776,7 +780,7 @@ pub async fn report(
     let st = state.clone();
     let created = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let scope = scope(conn, &id)?;
                 let party = store::parties::by_code(conn, &input.party)?.ok_or_else(|| {
                     AppError::invalid("party", format!("`{}` is not a party", input.party))

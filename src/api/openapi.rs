@@ -52,7 +52,11 @@ fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
         let stem: String = path
             .trim_start_matches("/api/v1/")
             .split('/')
-            .map(|segment| segment.trim_matches(|c| c == '{' || c == '}').replace('-', "_"))
+            .map(|segment| {
+                segment
+                    .trim_matches(|c| c == '{' || c == '}')
+                    .replace('-', "_")
+            })
             .collect::<Vec<_>>()
             .join("_");
         for (method, operation) in [
@@ -79,7 +83,9 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             .description(description)
             .content(
                 "application/problem+json",
-                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
             )
             .build()
     };
@@ -118,7 +124,10 @@ pub fn allowed_methods(doc: &utoipa::openapi::OpenApi, path: &str) -> Option<Vec
     doc.paths.paths.iter().find_map(|(template, item)| {
         let pattern: Vec<&str> = template.trim_end_matches('/').split('/').collect();
         let matches = pattern.len() == wanted.len()
-            && pattern.iter().zip(&wanted).all(|(p, w)| (p.starts_with('{') && !w.is_empty()) || p == w);
+            && pattern
+                .iter()
+                .zip(&wanted)
+                .all(|(p, w)| (p.starts_with('{') && !w.is_empty()) || p == w);
         if !matches {
             return None;
         }

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -512,7 +511,7 @@ pub async fn create(
     let ctx = write_context(&state, &who, &req);
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let row = organisation_row(conn, &input, None, ctx.at)?;
                 let row = store::organisations::create(conn, &ctx, row)?;
                 view_one(conn, row, lang.0)
@@ -561,7 +560,7 @@ async fn change(
     let ctx = write_context(&state, &who, &req);
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &id)?;
                 let input: OrganisationInput = if patch {
                     let mut doc = serde_json::to_value(current_input(conn, &stored)?)
@@ -667,7 +666,7 @@ pub async fn delete(
     let id = id.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &id)?;
                 if stored.version != expected {
                     return Err(stale());
@@ -929,7 +928,7 @@ pub async fn add_contact(
     let id = id.into_inner();
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let organisation = find(conn, &id)?;
                 let row = contact_row(conn, &input, &organisation, None, ctx.at)?;
                 let row = store::organisations::create_contact(conn, &ctx, row)?;
@@ -1013,7 +1012,7 @@ async fn change_contact(
     let ctx = write_context(&state, &who, &req);
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let (stored, organisation) = find_contact(conn, &id)?;
                 let input: ContactInput = if patch {
                     let mut doc = serde_json::to_value(current_contact_input(&stored)?)
@@ -1118,7 +1117,7 @@ pub async fn delete_contact(
     let id = id.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let (stored, _) = find_contact(conn, &id)?;
                 if store::organisations::delete_contact(conn, &ctx, stored, expected)? {
                     Ok(())

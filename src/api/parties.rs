@@ -3,7 +3,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -402,7 +401,7 @@ pub async fn create(
     let ctx = write_context(&state, &who, &req);
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let code = input.code.clone();
                 let errors = if is_party_code(&code) {
                     vec![]
@@ -466,7 +465,7 @@ async fn change(
     let ctx = write_context(&state, &who, &req);
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &code)?;
                 let input: PartyInput = if patch {
                     let mut doc = serde_json::to_value(current_input(conn, &stored)?)
@@ -576,7 +575,7 @@ pub async fn delete(
     let code = code.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &code)?;
                 if stored.version != expected {
                     return Err(stale());

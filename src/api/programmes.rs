@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -953,7 +952,7 @@ pub async fn create(
     let st = state.clone();
     let detail = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let plan = plan_programme(conn, &input, None)?;
                 plan.authorise(&who, Action::Create, input.public)?;
                 let (party_ids, signatory_ids) =
@@ -988,7 +987,7 @@ async fn change_programme(
     let st = state.clone();
     let detail = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &id)?;
                 who.may(Action::Update, programme_target(&stored))?;
                 let input: ProgrammeInput = if patch {
@@ -1127,7 +1126,7 @@ pub async fn delete(
     let id = id.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &id)?;
                 who.may(Action::Delete, programme_target(&stored))?;
                 if stored.version != expected {
@@ -1378,7 +1377,7 @@ pub async fn create_section(
     let id = id.into_inner();
     let section = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let programme = find(conn, &id)?;
                 who.may(Action::Create, programme_target(&programme))?;
                 let input: SectionInput = read(body.0)?;
@@ -1436,7 +1435,7 @@ async fn change_section(
     let ctx = write_context(&state, &who, &req);
     let section = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let (stored, programme) = find_section(conn, &id)?;
                 who.may(Action::Update, programme_target(&programme))?;
                 let input: SectionInput = if patch {
@@ -1556,7 +1555,7 @@ pub async fn delete_section(
     let id = id.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let (stored, programme) = find_section(conn, &id)?;
                 who.may(Action::Delete, programme_target(&programme))?;
                 if stored.version != expected {
@@ -1756,7 +1755,7 @@ pub async fn create_obligation(
     let st = state.clone();
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let programme = find(conn, &id)?;
                 who.may(
                     Action::Create,
@@ -1818,7 +1817,7 @@ pub async fn delete_obligation(
     let id = id.into_inner();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 if uuid::Uuid::parse_str(&id).is_err() {
                     return Err(AppError::invalid("id", format!("`{id}` is not a UUID")));
                 }

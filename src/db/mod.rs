@@ -29,6 +29,36 @@ impl Conn {
     }
 }
 
+/// Runs a use case that writes in one transaction. On SQLite the transaction
+/// takes the write lock when it begins (BEGIN IMMEDIATE): a deferred one that
+/// read a row and then tries to write after another writer committed fails at
+/// once with SQLITE_BUSY_SNAPSHOT, whereas an immediate one waits its turn (busy
+/// timeout) and then reads what the other wrote. PostgreSQL needs no such care.
+pub fn write_transaction<T, E, F>(conn: &mut Conn, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        Conn::Postgresql(_) => conn.transaction(work),
+        Conn::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match work(conn) {
+                Ok(value) => {
+                    <Conn as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    // The work's own error is the one to report.
+                    let _ = <Conn as Connection>::TransactionManager::rollback_transaction(conn);
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

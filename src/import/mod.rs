@@ -10,7 +10,6 @@ pub mod plan;
 use std::fmt;
 use std::path::Path;
 
-use diesel::Connection;
 use serde::Serialize;
 
 use crate::db::Conn;
@@ -122,7 +121,7 @@ pub fn import_str(
         }
     };
     let lines = locate::Lines::of(source);
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let plan = match plan::plan(conn, &file, ctx.at, &ctx.actor)? {
             Ok(plan) => plan,
             Err(problems) => {

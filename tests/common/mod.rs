@@ -240,5 +240,6 @@ pub const TABLES: &[&str] = &[
     "users",
     "user_bodies",
     "api_tokens",
-    "login_failures", "decision_effects",
+    "login_failures",
+    "decision_effects",
 ];
