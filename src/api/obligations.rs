@@ -120,6 +120,12 @@ pub async fn list(
             "needs `programme`: section codes are per programme",
         ));
     }
+    for (field, date) in [("due_from", q.due_from), ("due_to", q.due_to)] {
+        // Dates the databases can store and the domain speaks of.
+        if date.is_some_and(|d| !(1900..=2200).contains(&chrono::Datelike::year(&d))) {
+            return Err(AppError::invalid(field, "years are 1900 to 2200"));
+        }
+    }
     if let (Some(from), Some(to)) = (q.due_from, q.due_to) {
         if to < from {
             return Err(AppError::invalid("due_to", "is before due_from"));
