@@ -230,9 +230,7 @@ fn stale_or_missing_if_match_changes_nothing_and_one_of_two_concurrent_writers_w
     });
     let after = s.item("1.2");
     assert_eq!(after["version"], 3);
-    assert!(
-        ["2025-10-01", "2026-10-01"].contains(&after["timeframe"]["text"].as_str().unwrap())
-    );
+    assert!(["2025-10-01", "2026-10-01"].contains(&after["timeframe"]["text"].as_str().unwrap()));
 }
 
 fn audit_rows(s: &Setup, entity: &str, id: &str) -> Vec<Value> {

@@ -845,7 +845,7 @@ fn malformed_input_is_a_problem_naming_the_field_and_changes_nothing() {
             "when",
             "month 13",
         ),
-        (json!("an event"), "body", "expected struct EventInput"),
+        (json!("an event"), "body", "must be a JSON object"),
     ];
     for (body, field, words) in cases {
         let (status, problem_) = problem(post(&s, Some(&admin), body.clone()));

@@ -64,7 +64,10 @@ impl FromRequest for JsonBody {
 pub fn read<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
     // serde would also read a struct from an array of its fields in order.
     if !value.is_object() {
-        return Err(AppError::Validation(vec![FieldError::new("body", "must be a JSON object")]));
+        return Err(AppError::Validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -138,7 +141,9 @@ mod tests {
         assert_eq!(errors[0].field, "items[1].kind");
         assert!(errors[0].reason.contains("parade"));
         let err = read::<Outer>(json!([[]])).unwrap_err();
-        let AppError::Validation(errors) = err else { panic!() };
+        let AppError::Validation(errors) = err else {
+            panic!()
+        };
         assert_eq!(errors[0].field, "body");
         let err = read::<Outer>(json!({"items": [], "colour": "red"})).unwrap_err();
         let AppError::Validation(errors) = err else {
