@@ -11,4 +11,5 @@ pub mod error;
 pub mod import;
 pub mod server;
 pub mod store;
+pub mod tzdata;
 pub mod users;

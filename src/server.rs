@@ -52,12 +52,31 @@ pub fn run_migrations(pool: &Pool) -> anyhow::Result<Vec<String>> {
     Ok(applied)
 }
 
+/// Brings future instants in line with the running tz database, logging each move.
+pub fn recompute_instants(pool: &Pool, now: chrono::NaiveDateTime) -> anyhow::Result<()> {
+    let mut conn = pool.get().context("no database connection")?;
+    let changed =
+        crate::tzdata::recompute_future_instants(&mut conn, now).context("recomputing instants")?;
+    for c in &changed {
+        tracing::warn!(
+            entity = c.entity,
+            id = c.id.as_str(),
+            before = %c.before,
+            after = %c.after,
+            tzdata = crate::domain::zone::tzdata_version(),
+            "instant recomputed under new time-zone rules"
+        );
+    }
+    Ok(())
+}
+
 /// The state a server runs on: opens the pool and, when configured, migrates.
 pub fn prepare(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
     let pool = open_pool(&settings)?;
     if settings.database.migrate_on_start {
         run_migrations(&pool)?;
     }
+    recompute_instants(&pool, clock.now().naive_utc())?;
     Ok(AppState {
         pool,
         clock,

@@ -418,3 +418,109 @@ fn foreign_keys_and_checks_are_enforced_on_every_pooled_connection() {
         held.push(conn);
     }
 }
+
+/// Sets an event's stored instant as if computed under older zone rules.
+fn age_event(pool: &accord::db::Pool, key: &str, starts_at: &str, ends_at: &str) {
+    use diesel::RunQueryDsl;
+    let mut conn = pool.get().unwrap();
+    let sql = format!(
+        "UPDATE events SET starts_at = '{starts_at}', ends_at = '{ends_at}', tzdata_version = '2023c' WHERE key = '{key}'"
+    );
+    assert_eq!(diesel::sql_query(sql).execute(&mut *conn).unwrap(), 1);
+}
+
+#[test]
+fn instants_computed_under_old_zone_rules_are_corrected_on_start() {
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    let mut conn = pool.get().unwrap();
+    accord::import::import_str(
+        &mut conn,
+        include_str!("fixtures/small-programme.yaml"),
+        &write_context("t"),
+    )
+    .unwrap();
+    drop(conn);
+    // The Astana tour, 19:00-21:30 local on 2025-06-10, as tzdata before 2024a
+    // computed it: Asia/Almaty at UTC+6, so 13:00Z instead of 14:00Z.
+    age_event(
+        &pool,
+        "tour-astana-2025",
+        "2025-06-10 13:00:00",
+        "2025-06-10 15:30:00",
+    );
+    let viewer_sees = |server: &TestServer| -> serde_json::Value {
+        use accord::users::{add_user, NewUser};
+        let mut conn = pool.get().unwrap();
+        let _ = add_user(
+            &mut conn,
+            &write_context("t"),
+            NewUser {
+                username: "v",
+                role: "viewer",
+                display_name: None,
+                organisation: None,
+                bodies: &[],
+                password: "a long enough password",
+            },
+        );
+        let client = reqwest::blocking::Client::new();
+        let token: serde_json::Value = client
+            .post(server.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": "v", "password": "a long enough password"}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let list: serde_json::Value = client
+            .get(server.url("/api/v1/events?status=confirmed"))
+            .bearer_auth(token["token"].as_str().unwrap())
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == "tour-astana-2025")
+            .unwrap()
+            .clone()
+    };
+    // After the event, history is left alone.
+    {
+        let server = TestServer::start(&db, fixed_clock(2025, 7, 1));
+        let event = viewer_sees(&server);
+        assert_eq!(event["starts_at"], "2025-06-10T13:00:00Z", "{event}");
+    }
+    // Before it, the instant is recomputed under the running rules on start.
+    let server = TestServer::start(&db, fixed_clock(2025, 6, 1));
+    let event = viewer_sees(&server);
+    assert_eq!(event["starts_at"], "2025-06-10T14:00:00Z", "{event}");
+    assert_eq!(event["ends_at"], "2025-06-10T16:30:00Z", "{event}");
+    assert_eq!(event["sequence"], 1, "calendar clients must see the move");
+    let audit = {
+        let mut conn = pool.get().unwrap();
+        accord::store::audit::for_entity(&mut conn, "event", event["id"].as_str().unwrap()).unwrap()
+    };
+    let recomputed: Vec<_> = audit
+        .iter()
+        .filter(|a| a.actor.starts_with("system:tzdata"))
+        .collect();
+    assert_eq!(recomputed.len(), 1, "{audit:?}");
+    assert!(recomputed[0].before.as_ref().unwrap().contains("2023c"));
+    assert!(recomputed[0]
+        .after
+        .as_ref()
+        .unwrap()
+        .contains("2025-06-10T14:00:00"));
+    // A second start finds nothing to do.
+    let mut conn = pool.get().unwrap();
+    let now = chrono::NaiveDate::from_ymd_opt(2025, 6, 1)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    assert!(accord::tzdata::recompute_future_instants(&mut conn, now)
+        .unwrap()
+        .is_empty());
+}
