@@ -137,6 +137,19 @@ fn imported_programme_reads_back_through_http_as_written() {
     assert_eq!(a1994["signed"]["earliest"], "1994-03-28");
     assert_eq!(a1994["in_force_on"], "1998-12-03");
     assert_eq!(a1994["notice_months"], 6);
+    // In force 1998-12-03 for 5 years, renewed by 5: on 2025-08-01 the
+    // period running ends 2028-12-03, and notice is due six months before.
+    assert_eq!(
+        a1994["notice"],
+        serde_json::json!({"period_ends": "2028-12-03", "notice_by": "2028-06-03", "renews": true})
+    );
+    assert_eq!(
+        items
+            .iter()
+            .find(|a| a["key"] == "kz-ru-memo-2012")
+            .unwrap()["notice"],
+        Value::Null
+    );
     let memo = items
         .iter()
         .find(|a| a["key"] == "kz-ru-memo-2012")

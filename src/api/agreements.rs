@@ -180,6 +180,9 @@ pub struct AgreementView {
     pub renewal_months: Option<i32>,
     pub notice_months: Option<i32>,
     pub valid_until: Option<NaiveDate>,
+    /// The period running today and the last day to give notice of
+    /// non-renewal, from entry into force, term, renewal and notice.
+    pub notice: Option<crate::domain::timeframe::NoticeDeadline>,
     pub source: Option<String>,
     pub note: Option<String>,
     pub version: i32,
@@ -219,6 +222,7 @@ fn views(
     conn: &mut Conn,
     rows: Vec<AgreementRow>,
     lang: Language,
+    today: NaiveDate,
 ) -> AppResult<Vec<AgreementView>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut parties: HashMap<String, Vec<String>> = HashMap::new();
@@ -259,6 +263,13 @@ fn views(
                 renewal_months: row.renewal_months,
                 notice_months: row.notice_months,
                 valid_until: row.valid_until,
+                notice: crate::domain::timeframe::notice_deadline(
+                    row.in_force_on,
+                    row.term_months,
+                    row.renewal_months,
+                    row.notice_months,
+                    today,
+                ),
                 source: row.source,
                 note: row.note,
                 version: row.version,
@@ -269,8 +280,13 @@ fn views(
         .collect()
 }
 
-fn view(conn: &mut Conn, row: AgreementRow, lang: Language) -> AppResult<AgreementView> {
-    views(conn, vec![row], lang)?
+fn view(
+    conn: &mut Conn,
+    row: AgreementRow,
+    lang: Language,
+    today: NaiveDate,
+) -> AppResult<AgreementView> {
+    views(conn, vec![row], lang, today)?
         .pop()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("agreement vanished")))
 }
@@ -291,6 +307,7 @@ pub async fn list(
     lang: Lang,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
+    let today = state.clock.now().date_naive();
     who.may(Action::Read, Target::Agreement)?;
     let q = query.into_inner();
     let limit = pagination::limit(q.limit)?;
@@ -339,7 +356,7 @@ pub async fn list(
                 None
             };
             Ok(AgreementPage {
-                items: views(conn, rows, lang.0)?,
+                items: views(conn, rows, lang.0, today)?,
                 next_cursor,
                 total,
             })
@@ -360,7 +377,12 @@ fn find(conn: &mut Conn, id_or_key: &str) -> AppResult<AgreementRow> {
     .ok_or_else(|| AppError::not_found("agreement", id_or_key))
 }
 
-fn detail(conn: &mut Conn, row: AgreementRow, lang: Language) -> AppResult<AgreementDetail> {
+fn detail(
+    conn: &mut Conn,
+    row: AgreementRow,
+    lang: Language,
+    today: NaiveDate,
+) -> AppResult<AgreementDetail> {
     let programmes = store::programmes::of_agreement(conn, &row.id)?
         .into_iter()
         .map(|p| {
@@ -372,7 +394,7 @@ fn detail(conn: &mut Conn, row: AgreementRow, lang: Language) -> AppResult<Agree
         })
         .collect::<AppResult<Vec<_>>>()?;
     Ok(AgreementDetail {
-        agreement: view(conn, row, lang)?,
+        agreement: view(conn, row, lang, today)?,
         programmes,
     })
 }
@@ -393,12 +415,13 @@ pub async fn one(
     lang: Lang,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let today = state.clock.now().date_naive();
     who.may(Action::Read, Target::Agreement)?;
     let id = id.into_inner();
     let detail = state
         .db(move |conn| {
             let row = find(conn, &id)?;
-            detail(conn, row, lang.0)
+            detail(conn, row, lang.0, today)
         })
         .await?;
     Ok(ok_with_etag(detail.agreement.version, &detail))
@@ -632,6 +655,7 @@ pub async fn create(
     lang: Result<Lang, AppError>,
     body: Result<JsonBody, AppError>,
 ) -> AppResult<HttpResponse> {
+    let today = state.clock.now().date_naive();
     who.may(Action::Create, Target::Agreement)?;
     let lang = lang?;
     let body = body?;
@@ -665,7 +689,7 @@ pub async fn create(
                 };
                 let (row, parties, signatories) = check_input(conn, &input, base)?;
                 let row = store::agreements::insert(conn, &ctx, row, &parties, &signatories)?;
-                detail(conn, row, lang.0)
+                detail(conn, row, lang.0, today)
             })
         })
         .await?;
@@ -686,6 +710,7 @@ async fn change(
     body: serde_json::Value,
     patch: bool,
 ) -> AppResult<HttpResponse> {
+    let today = state.clock.now().date_naive();
     who.may(Action::Update, Target::Agreement)?;
     let expected = expected_version(&req)?;
     refuse_nul(&body)?;
@@ -718,7 +743,7 @@ async fn change(
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) | Versioned::Unchanged(row) => row,
                 };
-                detail(conn, row, lang.0)
+                detail(conn, row, lang.0, today)
             })
         })
         .await?;

@@ -1335,3 +1335,139 @@ mod tests {
         assert_eq!(json, expected);
     }
 }
+
+/// The current period of an agreement and the date by which a party must give
+/// notice of non-renewal ("in force for five years, extended automatically for
+/// further five-year periods unless a party gives notice six months before the
+/// end of the current one").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct NoticeDeadline {
+    /// The end of the period running on `today` (or of the last one, if the
+    /// agreement does not renew and has expired).
+    pub period_ends: NaiveDate,
+    /// The last day to give notice so that it does not renew (or ends).
+    pub notice_by: NaiveDate,
+    /// Whether the agreement renews automatically after this period.
+    pub renews: bool,
+}
+
+/// Computes the notice deadline of the period running on `today`. A period
+/// ends on the anniversary of entry into force; months are calendar months
+/// (a 31st becomes the month's last day). None without an entry into force or
+/// a term.
+pub fn notice_deadline(
+    in_force: Option<NaiveDate>,
+    term_months: Option<i32>,
+    renewal_months: Option<i32>,
+    notice_months: Option<i32>,
+    today: NaiveDate,
+) -> Option<NoticeDeadline> {
+    let months = |n: i32| {
+        u32::try_from(n)
+            .ok()
+            .filter(|n| *n > 0)
+            .map(chrono::Months::new)
+    };
+    let start = in_force?;
+    let mut period_ends = start.checked_add_months(months(term_months?)?)?;
+    let notice = u32::try_from(notice_months.unwrap_or(0))
+        .ok()
+        .map(chrono::Months::new)?;
+    let renewal = renewal_months.and_then(months);
+    if let Some(step) = renewal {
+        // Roll forward until the running period: the first that ends after today.
+        while period_ends <= today {
+            period_ends = period_ends.checked_add_months(step)?;
+        }
+    }
+    Some(NoticeDeadline {
+        period_ends,
+        notice_by: period_ends.checked_sub_months(notice)?,
+        renews: renewal.is_some(),
+    })
+}
+
+#[cfg(test)]
+mod notice_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn five_years_renewed_by_five_with_six_months_notice() {
+        // In force 1998-12-03: periods end 2003-12-03, 2008-12-03, ... 2028-12-03.
+        let deadline = notice_deadline(
+            Some(d(1998, 12, 3)),
+            Some(60),
+            Some(60),
+            Some(6),
+            d(2026, 11, 23),
+        )
+        .unwrap();
+        assert_eq!(
+            deadline,
+            NoticeDeadline {
+                period_ends: d(2028, 12, 3),
+                notice_by: d(2028, 6, 3),
+                renews: true
+            }
+        );
+        // In the first term.
+        let first = notice_deadline(
+            Some(d(1998, 12, 3)),
+            Some(60),
+            Some(60),
+            Some(6),
+            d(1999, 1, 1),
+        )
+        .unwrap();
+        assert_eq!(
+            (first.period_ends, first.notice_by),
+            (d(2003, 12, 3), d(2003, 6, 3))
+        );
+        // On the last day of a period, it is still running; the day after, the next one is.
+        let on_the_day = notice_deadline(
+            Some(d(1998, 12, 3)),
+            Some(60),
+            Some(60),
+            Some(6),
+            d(2023, 12, 2),
+        )
+        .unwrap();
+        assert_eq!(on_the_day.period_ends, d(2023, 12, 3));
+        let after = notice_deadline(
+            Some(d(1998, 12, 3)),
+            Some(60),
+            Some(60),
+            Some(6),
+            d(2023, 12, 3),
+        )
+        .unwrap();
+        assert_eq!(after.period_ends, d(2028, 12, 3));
+    }
+
+    #[test]
+    fn month_ends_and_agreements_that_do_not_renew() {
+        // A term ending on 28 February, six months' notice before it; no renewal.
+        let leap =
+            notice_deadline(Some(d(2019, 2, 28)), Some(60), None, Some(6), d(2020, 1, 1)).unwrap();
+        assert_eq!(
+            leap,
+            NoticeDeadline {
+                period_ends: d(2024, 2, 28),
+                notice_by: d(2023, 8, 28),
+                renews: false
+            }
+        );
+        let expired =
+            notice_deadline(Some(d(2000, 1, 31)), Some(1), None, Some(0), d(2026, 1, 1)).unwrap();
+        assert_eq!(expired.period_ends, d(2000, 2, 29));
+        assert!(notice_deadline(None, Some(60), Some(60), Some(6), d(2026, 1, 1)).is_none());
+        assert!(
+            notice_deadline(Some(d(2000, 1, 1)), None, Some(60), Some(6), d(2026, 1, 1)).is_none()
+        );
+        assert!(notice_deadline(Some(d(2000, 1, 1)), Some(0), None, None, d(2026, 1, 1)).is_none());
+    }
+}
