@@ -16,22 +16,13 @@ use super::pagination;
 use super::AppState;
 use crate::db::Conn;
 use crate::domain::access::{Action, Target};
+use crate::domain::keys::is_key;
 use crate::domain::kinds::{AgreementKind, AgreementLevel};
 use crate::domain::timeframe::{Timeframe, TimeframeKind};
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::agreements::{AgreementFilter, AgreementRow};
 use crate::store::{self, Versioned};
-
-/// Natural keys: lowercase letters, digits and dashes (as the importer requires).
-pub(crate) fn is_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 100
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !key.starts_with('-')
-}
 
 /// PostgreSQL text cannot hold NUL: refuse it in any string of a body up
 /// front, naming the field, so both backends answer 400 alike.

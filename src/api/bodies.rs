@@ -9,7 +9,7 @@ use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::agreements::{check_length, is_key, key_cursor, party_by_code, refuse_nul, stored_text};
+use super::agreements::{check_length, key_cursor, party_by_code, refuse_nul, stored_text};
 use super::auth::{write_context, Authenticated};
 use super::body::{merge_patch, read, JsonBody};
 use super::etag::{expected_version, ok_with_etag, stale, with_etag};
@@ -18,6 +18,7 @@ use super::pagination;
 use super::AppState;
 use crate::db::Conn;
 use crate::domain::access::{Action, Target};
+use crate::domain::keys::is_key;
 use crate::domain::kinds::{BodyKind, DecisionKind, MeetingStatus};
 use crate::domain::status::Lifecycle;
 use crate::domain::timeframe::{Period, Timeframe};

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -20,8 +20,10 @@ use super::programmes::corrupt;
 use super::AppState;
 use crate::db::Conn;
 use crate::domain::access::{Action, Target};
+use crate::domain::keys::is_key;
 use crate::domain::kinds::{EventKind, EventSchedule, EventStatus};
 use crate::domain::timeframe::{Timeframe, TimeframeKind};
+use crate::domain::zone::parse_wall_time;
 use crate::domain::zone::{parse_zone, resolve_local, tzdata_version};
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
@@ -472,40 +474,6 @@ pub async fn one(
 /// also keeps instants within what both databases store.
 const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
 
-/// A wall time, with the offset when one is given ("2025-10-26T02:30+01:00").
-fn parse_wall_time(text: &str) -> Result<(NaiveDateTime, Option<FixedOffset>), String> {
-    let (local, offset) = parse_wall_time_form(text)?;
-    if !YEARS.contains(&local.year()) {
-        return Err(format!(
-            "year {} is out of range: years are {} to {}",
-            local.year(),
-            YEARS.start(),
-            YEARS.end()
-        ));
-    }
-    Ok((local, offset))
-}
-
-fn parse_wall_time_form(text: &str) -> Result<(NaiveDateTime, Option<FixedOffset>), String> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok((t.naive_local(), Some(*t.offset())));
-    }
-    for form in ["%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%:z"] {
-        if let Ok(t) = DateTime::parse_from_str(text, form) {
-            return Ok((t.naive_local(), Some(*t.offset())));
-        }
-    }
-    for form in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(text, form) {
-            return Ok((t, None));
-        }
-    }
-    Err(format!(
-        "`{text}` is not a local date and time; write e.g. 2025-06-10T10:00 (or 2025-10-26T02:30+01:00 to pick an offset)"
-    ))
-}
-
 /// A wall time as `current_input` gives it back: with the offset when the
 /// time occurs twice in its zone, so that a patch keeps the instant it had.
 fn wall_time_input(local: NaiveDateTime, zone: Tz, at: Option<NaiveDateTime>) -> String {
@@ -516,15 +484,6 @@ fn wall_time_input(local: NaiveDateTime, zone: Tz, at: Option<NaiveDateTime>) ->
         }
         _ => text,
     }
-}
-
-fn is_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 100
-        && !key.starts_with('-')
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The input that reproduces a stored event (the base of a merge patch).
@@ -1081,7 +1040,7 @@ mod tests {
     fn wall_times_parse_with_and_without_offset() {
         let (t, o) = parse_wall_time("2025-10-26T02:30+01:00").unwrap();
         assert_eq!(wall_time(t), "2025-10-26T02:30");
-        assert_eq!(o, FixedOffset::east_opt(3600));
+        assert_eq!(o, chrono::FixedOffset::east_opt(3600));
         let (t, o) = parse_wall_time(" 2025-06-10T10:00:15 ").unwrap();
         assert_eq!(wall_time(t), "2025-06-10T10:00:15");
         assert_eq!(o, None);

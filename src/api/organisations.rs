@@ -14,11 +14,13 @@ use super::body::{merge_patch, read, JsonBody};
 use super::etag::{expected_version, ok_with_etag, stale, with_etag};
 use super::lang::Lang;
 use super::pagination;
-use super::parties::{describe, is_party_code, LanguageCode};
+use super::parties::{describe, LanguageCode};
 use super::programmes::{corrupt, text};
 use super::AppState;
 use crate::db::Conn;
 use crate::domain::access::{Action, Target};
+use crate::domain::keys::is_key;
+use crate::domain::keys::is_party_code;
 use crate::domain::kinds::{ContactRole, NotificationMode, OrganisationKind};
 use crate::domain::zone::parse_zone;
 use crate::domain::{Language, LocalizedText};
@@ -64,16 +66,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
 )]
 pub struct Doc;
-
-/// Lowercase letters, digits and dashes, as the importer accepts.
-fn is_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 100
-        && !key.starts_with('-')
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
 
 /// A plausible address: one `@`, something before it, a dotted domain after,
 /// no spaces or control characters. Delivery is the real test.

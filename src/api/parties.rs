@@ -15,6 +15,7 @@ use super::programmes::text;
 use super::AppState;
 use crate::db::Conn;
 use crate::domain::access::{Action, Target};
+use crate::domain::keys::is_party_code;
 use crate::domain::zone::parse_zone;
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
@@ -61,21 +62,6 @@ pub enum PartyKind {
     State,
     /// ISO 3166-2: KZ-KUS; belongs to a state.
     Region,
-}
-
-/// ISO 3166-1 alpha-2 ("KZ") or ISO 3166-2 ("RU-SVE", "KZ-10"), as the importer accepts.
-pub(crate) fn is_party_code(code: &str) -> bool {
-    let state = |s: &str| s.len() == 2 && s.bytes().all(|c| c.is_ascii_uppercase());
-    match code.split_once('-') {
-        None => state(code),
-        Some((country, sub)) => {
-            state(country)
-                && (1..=3).contains(&sub.len())
-                && sub
-                    .bytes()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        }
-    }
 }
 
 fn code_error(code: &str) -> FieldError {

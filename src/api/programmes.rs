@@ -18,6 +18,7 @@ use super::AppState;
 use crate::clock::Clock;
 use crate::db::Conn;
 use crate::domain::access::{Action, Target};
+use crate::domain::keys::is_key;
 use crate::domain::kinds::{CostTerms, Quantities};
 use crate::domain::status::{
     assess, latest_per_party, overall, Assessment, Completion, Lifecycle, Overall, PartyStatus,
@@ -650,16 +651,6 @@ pub fn obligation_view(item: &AssessedItem, lang: Language) -> AppResult<Obligat
         due_soon: item.assessment.due_soon,
         version: row.version,
     })
-}
-
-/// Keys: lowercase letters, digits and dashes, as in the import format.
-fn is_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 100
-        && !key.starts_with('-')
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 const NOT_A_KEY: &str = "is not a key: use lowercase letters, digits and dashes";

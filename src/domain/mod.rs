@@ -3,6 +3,7 @@
 pub mod access;
 pub mod credentials;
 pub mod ids;
+pub mod keys;
 pub mod kinds;
 pub mod status;
 pub mod text;

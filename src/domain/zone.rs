@@ -213,3 +213,75 @@ mod local_time_tests {
         );
     }
 }
+
+/// Years a wall time may be in: those of timeframes, which also keeps instants
+/// within what both databases store.
+const WALL_TIME_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// A local wall time as people write it ("2025-06-10T10:00", seconds and a
+/// space instead of `T` allowed), with the offset when one is given to pick
+/// one reading of an ambiguous time ("2025-10-26T02:30+01:00").
+pub fn parse_wall_time(text: &str) -> Result<(NaiveDateTime, Option<FixedOffset>), String> {
+    use chrono::Datelike;
+    let text = text.trim();
+    let parsed = if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        Some((t.naive_local(), Some(*t.offset())))
+    } else {
+        ["%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%:z"]
+            .iter()
+            .find_map(|form| DateTime::parse_from_str(text, form).ok())
+            .map(|t| (t.naive_local(), Some(*t.offset())))
+            .or_else(|| {
+                [
+                    "%Y-%m-%dT%H:%M",
+                    "%Y-%m-%dT%H:%M:%S",
+                    "%Y-%m-%d %H:%M",
+                    "%Y-%m-%d %H:%M:%S",
+                ]
+                .iter()
+                .find_map(|form| NaiveDateTime::parse_from_str(text, form).ok())
+                .map(|t| (t, None))
+            })
+    };
+    let (local, offset) = parsed.ok_or_else(|| {
+        format!("`{text}` is not a local date and time; write e.g. 2025-06-10T10:00 (or 2025-10-26T02:30+01:00 to pick an offset)")
+    })?;
+    if !WALL_TIME_YEARS.contains(&local.year()) {
+        return Err(format!(
+            "year {} is out of range: years are {} to {}",
+            local.year(),
+            WALL_TIME_YEARS.start(),
+            WALL_TIME_YEARS.end()
+        ));
+    }
+    Ok((local, offset))
+}
+
+#[cfg(test)]
+mod wall_time_tests {
+    use super::*;
+
+    #[test]
+    fn wall_times_with_and_without_offsets() {
+        let (t, o) = parse_wall_time("2025-06-10T10:00").unwrap();
+        assert_eq!(
+            (t.to_string(), o),
+            ("2025-06-10 10:00:00".to_string(), None)
+        );
+        assert_eq!(
+            parse_wall_time("2025-06-10 10:00:30")
+                .unwrap()
+                .0
+                .to_string(),
+            "2025-06-10 10:00:30"
+        );
+        let (_, o) = parse_wall_time("2025-10-26T02:30+01:00").unwrap();
+        assert_eq!(o, FixedOffset::east_opt(3600));
+        assert!(parse_wall_time("10 June 2025")
+            .unwrap_err()
+            .contains("is not a local date and time"));
+        assert!(parse_wall_time("1800-01-01T10:00")
+            .unwrap_err()
+            .contains("out of range"));
+    }
+}

@@ -9,10 +9,11 @@ use diesel::QueryResult;
 
 use super::format::{self, Scalar, Text};
 use crate::db::Conn;
+use crate::domain::keys::{is_key, is_party_code};
 use crate::domain::kinds::*;
 use crate::domain::status::{Completion, Lifecycle};
 use crate::domain::timeframe::{Period, Timeframe, TimeframeKind};
-use crate::domain::zone::{parse_zone, resolve_local, tzdata_version};
+use crate::domain::zone::{parse_wall_time, parse_zone, resolve_local, tzdata_version};
 use crate::domain::LocalizedText;
 use crate::store::agreements::AgreementRow;
 use crate::store::bodies::{BodyPartyRow, BodyRow, DecisionRow, MeetingRow};
@@ -111,59 +112,9 @@ pub fn plan(
     }
 }
 
-fn is_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 100
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !key.starts_with('-')
-}
-
-fn is_party_code(code: &str) -> bool {
-    let bytes = code.as_bytes();
-    let state = |b: &[u8]| b.len() == 2 && b.iter().all(|c| c.is_ascii_uppercase());
-    match code.split_once('-') {
-        None => state(bytes),
-        Some((country, sub)) => {
-            state(country.as_bytes())
-                && (1..=3).contains(&sub.len())
-                && sub
-                    .bytes()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        }
-    }
-}
-
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| format!("`{text}` is not a date; write YYYY-MM-DD"))
-}
-
-/// "2025-06-10T10:00", "2025-06-10 10:00[:00]", optionally with an offset ("+01:00").
-fn parse_wall_time(text: &str) -> Result<(NaiveDateTime, Option<chrono::FixedOffset>), String> {
-    let text = text.trim();
-    if let Ok(with_offset) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok((with_offset.naive_local(), Some(*with_offset.offset())));
-    }
-    for form in [
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(text, form) {
-            return Ok((t, None));
-        }
-    }
-    for form in ["%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%:z"] {
-        if let Ok(t) = chrono::DateTime::parse_from_str(text, form) {
-            return Ok((t.naive_local(), Some(*t.offset())));
-        }
-    }
-    Err(format!(
-        "`{text}` is not a local date and time; write e.g. 2025-06-10T10:00"
-    ))
 }
 
 impl Planner<'_> {
