@@ -220,14 +220,13 @@ fn views(
     for (id, code) in store::agreements::party_codes(conn, &ids)? {
         parties.entry(id).or_default().push(code);
     }
+    let mut signatories_of: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, key) in store::agreements::signatory_keys(conn, &ids)? {
+        signatories_of.entry(id).or_default().push(key);
+    }
     rows.into_iter()
         .map(|row| {
-            let signatory_ids = store::agreements::signatory_ids(conn, &row.id)?;
-            let mut signatories: Vec<String> = store::organisations::by_ids(conn, &signatory_ids)?
-                .into_iter()
-                .map(|o| o.key)
-                .collect();
-            signatories.sort();
+            let signatories = signatories_of.remove(&row.id).unwrap_or_default();
             let signed = match (&row.signed_kind, &row.signed_text) {
                 (Some(kind), Some(text)) => Some(SignedView {
                     kind: TimeframeKind::parse(kind)

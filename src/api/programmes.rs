@@ -281,17 +281,25 @@ pub async fn list(
             });
             let total = store::programmes::count(conn, &filter)?;
             let parties = party_codes(conn, &rows)?;
+            // The items of the whole page in one query and one assessment.
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let page_items = store::obligations::of_programmes(conn, &ids)?;
+            let mut assessed: HashMap<String, Vec<AssessedItem>> = HashMap::new();
+            for item in assess_rows(
+                conn,
+                page_items,
+                st.clock.as_ref(),
+                st.settings.status.due_soon_days,
+            )? {
+                let programme = item.row.programme_id.clone().unwrap_or_default();
+                assessed.entry(programme).or_default().push(item);
+            }
             let mut items = Vec::with_capacity(rows.len());
             for row in rows {
-                let assessed = assess_items(
-                    conn,
-                    &row,
-                    st.clock.as_ref(),
-                    st.settings.status.due_soon_days,
-                )?;
+                let of_row = assessed.remove(&row.id).unwrap_or_default();
                 let codes = parties.get(&row.id).cloned().unwrap_or_default();
                 let links = links_of(conn, &row)?;
-                items.push(summary(row, codes, links, &assessed, lang.0)?);
+                items.push(summary(row, codes, links, &of_row, lang.0)?);
             }
             Ok(ProgrammePage {
                 items,

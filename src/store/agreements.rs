@@ -83,6 +83,23 @@ pub fn party_codes(
         .load(conn)
 }
 
+/// (agreement id, organisation key) of the signatories of the given agreements.
+pub fn signatory_keys(
+    conn: &mut Conn,
+    agreement_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    use crate::db::schema::organisations;
+    agreement_signatories::table
+        .inner_join(organisations::table)
+        .filter(agreement_signatories::agreement_id.eq_any(agreement_ids))
+        .order((
+            agreement_signatories::agreement_id.asc(),
+            organisations::key.asc(),
+        ))
+        .select((agreement_signatories::agreement_id, organisations::key))
+        .load(conn)
+}
+
 pub fn signatory_ids(conn: &mut Conn, agreement_id: &str) -> QueryResult<Vec<String>> {
     agreement_signatories::table
         .filter(agreement_signatories::agreement_id.eq(agreement_id))

@@ -220,6 +220,15 @@ pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<ObligationRow>> {
 }
 
 /// The items of a programme or protocol in source order.
+/// The items of several programmes, by programme then source order.
+pub fn of_programmes(conn: &mut Conn, programme_ids: &[String]) -> QueryResult<Vec<ObligationRow>> {
+    obligations::table
+        .filter(obligations::programme_id.eq_any(programme_ids))
+        .order((obligations::programme_id.asc(), obligations::position.asc()))
+        .select(ObligationRow::as_select())
+        .load(conn)
+}
+
 pub fn of_owner(conn: &mut Conn, owner: Owner<'_>) -> QueryResult<Vec<ObligationRow>> {
     let query = obligations::table
         .order(obligations::position.asc())
