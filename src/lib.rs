@@ -3,6 +3,7 @@
 //! `store` -> `db`.
 
 pub mod api;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -852,6 +852,7 @@ pub async fn create(
                     version: 1,
                     created_at: ctx.at,
                     updated_at: ctx.at,
+                    exdates: None,
                 };
                 let checked = check(conn, &input, &fresh)?;
                 who.may(

@@ -856,6 +856,7 @@ pub async fn report(
                     reported_at: ctx.at,
                     reporter: ctx.actor.clone(),
                     decision_id: None,
+                    occurrence_year: None,
                 };
                 let evidence: Vec<_> = input
                     .evidence

@@ -254,6 +254,66 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        exdates -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    event_occurrences (event_id, recurrence_local) {
+        event_id -> Text,
+        recurrence_local -> Timestamp,
+        status -> Text,
+        start_local -> Timestamp,
+        end_local -> Nullable<Timestamp>,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        tzdata_version -> Nullable<Text>,
+        note -> Nullable<Text>,
+        sequence -> Integer,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    obligation_occurrences (obligation_id, year) {
+        obligation_id -> Text,
+        year -> Integer,
+        earliest -> Date,
+        latest -> Date,
+    }
+}
+
+diesel::table! {
+    lead_times (id) {
+        id -> Text,
+        event_id -> Nullable<Text>,
+        obligation_id -> Nullable<Text>,
+        meeting_id -> Nullable<Text>,
+        anchor -> Text,
+        days_before -> Integer,
+        title -> Text,
+        party_id -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (id) {
+        id -> Text,
+        token_hash -> Text,
+        organisation_id -> Nullable<Text>,
+        contact_id -> Nullable<Text>,
+        programme_id -> Nullable<Text>,
+        party_id -> Nullable<Text>,
+        language -> Nullable<Text>,
+        label -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -284,6 +344,7 @@ diesel::table! {
         reported_at -> Timestamp,
         reporter -> Text,
         decision_id -> Nullable<Text>,
+        occurrence_year -> Nullable<Integer>,
     }
 }
 
@@ -376,6 +437,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     login_failures,
     decision_effects,
+    event_occurrences,
+    obligation_occurrences,
+    lead_times,
+    calendar_feeds,
 );
 
 diesel::table! {

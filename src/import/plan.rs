@@ -1237,6 +1237,7 @@ impl Planner<'_> {
                         reported_at: self.at,
                         reporter: self.actor.clone(),
                         decision_id: None,
+                        occurrence_year: None,
                     },
                     items,
                 ));
@@ -1328,6 +1329,7 @@ impl Planner<'_> {
                 version: 1,
                 created_at: self.at,
                 updated_at: self.at,
+                exdates: None,
             };
             match (&e.when, &e.start) {
                 (Some(_), Some(_)) => self.problem(

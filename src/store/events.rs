@@ -46,6 +46,8 @@ pub struct EventRow {
     pub version: i32,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// JSON array of the original local starts removed from the series (EXDATE).
+    pub exdates: Option<String>,
 }
 versioned_record!(EventRow, "event");
 

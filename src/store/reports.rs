@@ -21,6 +21,8 @@ pub struct StatusReportRow {
     pub reported_at: chrono::NaiveDateTime,
     pub reporter: String,
     pub decision_id: Option<String>,
+    /// The year of a yearly obligation's occurrence the report is about.
+    pub occurrence_year: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]

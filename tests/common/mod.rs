@@ -242,4 +242,8 @@ pub const TABLES: &[&str] = &[
     "api_tokens",
     "login_failures",
     "decision_effects",
+    "event_occurrences",
+    "obligation_occurrences",
+    "lead_times",
+    "calendar_feeds",
 ];
