@@ -30,6 +30,9 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
     pub max_body_bytes: usize,
+    /// Base URL of links accord gives out (calendar feeds, emails); empty:
+    /// taken from each request's Host.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +128,14 @@ impl Settings {
                     "= {} is below the minimum of 1024",
                     self.server.max_body_bytes
                 ),
+            );
+        }
+        let public = self.server.public_url.trim_end_matches('/');
+        if !public.is_empty() && !(public.starts_with("http://") || public.starts_with("https://"))
+        {
+            return bad(
+                "server.public_url",
+                format!("= {public:?} is not an http(s) URL such as https://accord.example.org"),
             );
         }
         if let Err(reason) = DatabaseUrl::parse(&self.database.url) {

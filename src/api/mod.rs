@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bodies;
 pub mod body;
+pub mod calendar;
 pub mod etag;
 pub mod events;
 pub mod health;
@@ -130,8 +131,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(agreements::routes)
                 .configure(bodies::routes)
                 .configure(programmes::routes)
-                .configure(events::routes),
-        );
+                .configure(events::routes)
+                .configure(calendar::routes),
+        )
+        .configure(calendar::feed_routes);
 }
 
 async fn openapi_json() -> actix_web::HttpResponse {

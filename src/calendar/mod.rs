@@ -1,6 +1,7 @@
 //! Calendars as accord gives them out (RFC 5545): the model of a calendar
 //! that the feeds and the single-event download build, and its writer.
 
+pub mod feed;
 pub mod ics;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};

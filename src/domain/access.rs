@@ -95,6 +95,10 @@ pub enum Target<'a> {
     Audit,
     /// Users and their tokens.
     Users,
+    /// A calendar feed URL: a read capability, so any signed-in user (who
+    /// reads everything a feed shows) may make one; it is its maker's to see
+    /// and revoke, and an admin's.
+    CalendarFeed { created_by: Option<&'a str> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +128,13 @@ pub fn authorise(caller: &Caller, action: Action, target: Target<'_>) -> Result<
         Caller::User(p) => p,
     };
     let forbid = |why: &str| Err(Denied::Forbidden(why.to_string()));
+    if let Target::CalendarFeed { created_by } = target {
+        return match action {
+            Action::Create => Ok(()),
+            _ if user.role == Role::Admin || created_by == Some(user.user_id.as_str()) => Ok(()),
+            _ => forbid("a calendar feed is seen and revoked by the user who made it, or an admin"),
+        };
+    }
     if action == Action::Read {
         return match (target, user.role) {
             (Target::Audit, Role::Admin | Role::Secretariat) => Ok(()),
@@ -148,6 +159,8 @@ pub fn authorise(caller: &Caller, action: Action, target: Target<'_>) -> Result<
         (_, Target::Users) => forbid("only admins manage users"),
         (_, Target::Audit) => forbid("the audit log is written by the system only"),
         (_, Target::Party) => forbid("only admins change parties"),
+        // Decided above, before the role matters.
+        (_, Target::CalendarFeed { .. }) => Ok(()),
         (Role::Secretariat, Target::Agreement | Target::Organisation) => Ok(()),
         (Role::Secretariat, Target::Body { body_id } | Target::Event { body_id })
         | (Role::Secretariat, Target::Programme { body_id, .. } | Target::Obligation { body_id, .. })
@@ -320,5 +333,29 @@ mod tests {
             err,
             Denied::Forbidden("editors report only for their own party".into())
         );
+    }
+
+    #[test]
+    fn calendar_feeds_are_their_makers_and_admins() {
+        let admin = user(Role::Admin, None, None, &[]);
+        let viewer = user(Role::Viewer, None, None, &[]);
+        let other = user(Role::Secretariat, None, None, &["kz-ru-sc"]);
+        let mine = Target::CalendarFeed {
+            created_by: Some("u"),
+        };
+        let theirs = Target::CalendarFeed {
+            created_by: Some("someone-else"),
+        };
+        check(&Caller::Anonymous, Action::Create, mine, 'u');
+        check(&Caller::Anonymous, Action::Read, mine, 'u');
+        for caller in [&admin, &viewer, &other] {
+            check(caller, Action::Create, mine, 'y');
+            check(caller, Action::Read, mine, 'y');
+            check(caller, Action::Delete, mine, 'y');
+        }
+        check(&admin, Action::Delete, theirs, 'y');
+        check(&viewer, Action::Read, theirs, 'f');
+        check(&viewer, Action::Delete, theirs, 'f');
+        check(&other, Action::Delete, theirs, 'f');
     }
 }

@@ -6,6 +6,7 @@ pub mod agreements;
 pub mod audit;
 pub mod bodies;
 pub mod events;
+pub mod feeds;
 pub mod obligations;
 pub mod organisations;
 pub mod parties;
