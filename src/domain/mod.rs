@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod credentials;
+pub mod deadlines;
 pub mod ids;
 pub mod keys;
 pub mod kinds;
