@@ -6,6 +6,7 @@ pub mod deadlines;
 pub mod ids;
 pub mod keys;
 pub mod kinds;
+pub mod recurrence;
 pub mod status;
 pub mod text;
 pub mod timeframe;
