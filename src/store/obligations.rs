@@ -8,10 +8,13 @@ use super::{
     Outcome, Versioned, WriteContext,
 };
 use crate::db::schema::{
-    assignments, decision_effects, event_obligations, obligations, organisations, parties,
-    status_reports,
+    assignments, decision_effects, event_obligations, obligation_occurrences, obligations,
+    organisations, parties, programmes, status_reports,
 };
 use crate::db::Conn;
+use crate::domain::deadlines::{yearly_occurrences, AnchorKind, Occurrence};
+use crate::domain::kinds::ObligationRecurrence;
+use crate::domain::timeframe::{Period, Timeframe, TimeframeKind};
 
 #[derive(
     Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
@@ -248,13 +251,9 @@ pub fn upsert(
     row: ObligationRow,
 ) -> QueryResult<(ObligationRow, Outcome)> {
     let stored = by_number(conn, owner, &row.number)?;
-    Ok(upsert_versioned!(
-        conn,
-        ctx,
-        obligations::table,
-        stored,
-        row
-    ))
+    let (row, outcome) = upsert_versioned!(conn, ctx, obligations::table, stored, row);
+    sync_occurrences(conn, &row)?;
+    Ok((row, outcome))
 }
 
 pub fn assignments_of(
@@ -452,6 +451,7 @@ pub fn insert(
 ) -> QueryResult<ObligationRow> {
     let row = insert_audited!(conn, ctx, obligations::table, row);
     replace_assignments(conn, ctx, &row.id, assignments)?;
+    sync_occurrences(conn, &row)?;
     Ok(row)
 }
 
@@ -463,7 +463,7 @@ pub fn update(
     new: ObligationRow,
     expected: i32,
 ) -> QueryResult<Versioned<ObligationRow>> {
-    Ok(update_versioned!(
+    let written = update_versioned!(
         conn,
         ctx,
         obligations::table,
@@ -471,7 +471,11 @@ pub fn update(
         stored,
         new,
         expected
-    ))
+    );
+    if let Versioned::Written(row) = &written {
+        sync_occurrences(conn, row)?;
+    }
+    Ok(written)
 }
 
 /// How many status reports an item has.
@@ -506,6 +510,7 @@ pub fn delete(
         return Ok(false);
     }
     replace_assignments(conn, ctx, &stored.id, &[])?;
+    super::lead_times::delete_of_anchor(conn, ctx, AnchorKind::Obligation, &stored.id)?;
     let events: Vec<String> = event_obligations::table
         .filter(event_obligations::obligation_id.eq(&stored.id))
         .select(event_obligations::event_id)
@@ -536,4 +541,113 @@ pub fn delete(
         stored,
         expected
     ))
+}
+
+/// One year's occurrence of a yearly obligation, as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = obligation_occurrences)]
+pub struct OccurrenceRow {
+    pub obligation_id: String,
+    pub year: i32,
+    pub earliest: chrono::NaiveDate,
+    pub latest: chrono::NaiveDate,
+}
+
+impl OccurrenceRow {
+    pub fn occurrence(&self) -> Occurrence {
+        Occurrence {
+            year: self.year,
+            earliest: self.earliest,
+            latest: self.latest,
+        }
+    }
+}
+
+/// The stored occurrences of the given obligations, by obligation and year.
+pub fn occurrences_of(
+    conn: &mut Conn,
+    obligation_ids: &[String],
+) -> QueryResult<Vec<OccurrenceRow>> {
+    let mut found = Vec::new();
+    // SQLite limits the parameters of one statement.
+    for chunk in obligation_ids.chunks(5_000) {
+        found.extend(
+            obligation_occurrences::table
+                .filter(obligation_occurrences::obligation_id.eq_any(chunk))
+                .order((
+                    obligation_occurrences::obligation_id.asc(),
+                    obligation_occurrences::year.asc(),
+                ))
+                .select(OccurrenceRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// The occurrences an obligation has: one per year of its programme when it
+/// recurs yearly (domain::deadlines::yearly_occurrences), none otherwise.
+fn wanted_occurrences(conn: &mut Conn, row: &ObligationRow) -> QueryResult<Vec<Occurrence>> {
+    let yearly = row
+        .recurrence
+        .as_deref()
+        .and_then(ObligationRecurrence::parse)
+        == Some(ObligationRecurrence::Yearly);
+    let Some(programme_id) = row.programme_id.as_ref().filter(|_| yearly) else {
+        return Ok(Vec::new());
+    };
+    let period: Option<(chrono::NaiveDate, chrono::NaiveDate)> = programmes::table
+        .find(programme_id)
+        .select((programmes::period_start, programmes::period_end))
+        .first(conn)
+        .optional()?;
+    let Some(period) = period.and_then(|(start, end)| Period::new(start, end).ok()) else {
+        return Ok(Vec::new());
+    };
+    let corrupt = |e: String| diesel::result::Error::DeserializationError(e.into());
+    let kind = TimeframeKind::parse(&row.timeframe_kind)
+        .ok_or_else(|| corrupt(format!("stored timeframe kind `{}`", row.timeframe_kind)))?;
+    let timeframe =
+        Timeframe::from_parts(kind, row.timeframe_text.clone(), row.earliest, row.latest)
+            .map_err(|e| corrupt(e.to_string()))?;
+    Ok(yearly_occurrences(&timeframe, period))
+}
+
+/// Makes the stored occurrences of an obligation those its timeframe,
+/// recurrence and programme period give. Called by every write of an
+/// obligation (and of a programme's period) in the same transaction; the
+/// rows are derived from the audited obligation, so they are not audited
+/// themselves.
+pub fn sync_occurrences(conn: &mut Conn, row: &ObligationRow) -> QueryResult<()> {
+    let wanted: Vec<OccurrenceRow> = wanted_occurrences(conn, row)?
+        .into_iter()
+        .map(|o| OccurrenceRow {
+            obligation_id: row.id.clone(),
+            year: o.year,
+            earliest: o.earliest,
+            latest: o.latest,
+        })
+        .collect();
+    let stored = occurrences_of(conn, std::slice::from_ref(&row.id))?;
+    if stored == wanted {
+        return Ok(());
+    }
+    diesel::delete(
+        obligation_occurrences::table.filter(obligation_occurrences::obligation_id.eq(&row.id)),
+    )
+    .execute(conn)?;
+    for occurrence in &wanted {
+        diesel::insert_into(obligation_occurrences::table)
+            .values(occurrence)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Re-derives the occurrences of every item of a programme (its period changed).
+pub fn sync_programme_occurrences(conn: &mut Conn, programme_id: &str) -> QueryResult<()> {
+    for row in of_owner(conn, Owner::Programme(programme_id))? {
+        sync_occurrences(conn, &row)?;
+    }
+    Ok(())
 }
