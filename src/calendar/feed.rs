@@ -89,16 +89,53 @@ fn all_day(first: NaiveDate, last: NaiveDate) -> When {
 fn when_of_event(e: &EventRow) -> Option<When> {
     if e.schedule == EventSchedule::Timed.as_str() {
         let zone = parse_zone(e.time_zone.as_deref()?).ok()?;
-        return Some(When::Timed {
-            start: e.start_local?,
-            end: e.end_local,
-            zone,
-        });
+        let start = e.start_local?;
+        if e.recurrence.is_some() {
+            // A series repeats in wall time: it keeps its zone (RFC 5545 reads
+            // a repeated ambiguous time as the earlier instant, as accord does
+            // unless told otherwise).
+            return Some(When::Timed {
+                start,
+                end: e.end_local,
+                zone,
+            });
+        }
+        return Some(timed_when(zone, start, e.starts_at, e.end_local, e.ends_at));
     }
     if e.schedule == EventSchedule::AllDay.as_str() {
         return Some(all_day(e.earliest?, e.latest?));
     }
     None
+}
+
+/// A wall time that occurs twice (the hour the clocks go back) means the
+/// earlier instant in iCalendar (RFC 5545 3.3.5); when accord holds the later
+/// one, the entry is written in UTC instead, so that no client is an hour off.
+fn timed_when(
+    zone: chrono_tz::Tz,
+    start: NaiveDateTime,
+    starts_at: Option<NaiveDateTime>,
+    end: Option<NaiveDateTime>,
+    ends_at: Option<NaiveDateTime>,
+) -> When {
+    use chrono::TimeZone;
+    let read_as_stored = |local: NaiveDateTime, at: Option<NaiveDateTime>| match at {
+        Some(at) => zone
+            .from_local_datetime(&local)
+            .earliest()
+            .is_none_or(|t| t.naive_utc() == at),
+        None => true,
+    };
+    let fine =
+        read_as_stored(start, starts_at) && end.is_none_or(|end| read_as_stored(end, ends_at));
+    match (fine, starts_at) {
+        (false, Some(starts_at)) => When::Timed {
+            start: starts_at,
+            end: ends_at,
+            zone: chrono_tz::UTC,
+        },
+        _ => When::Timed { start, end, zone },
+    }
 }
 
 fn occurrence_of(text: &str, timed: bool) -> Option<Occurrence> {
@@ -158,11 +195,7 @@ fn event_entries(
             let (recurrence_id, when) = match &when {
                 When::Timed { zone, .. } => (
                     Occurrence::Timed(c.recurrence_local),
-                    When::Timed {
-                        start: c.start_local,
-                        end: c.end_local,
-                        zone: *zone,
-                    },
+                    timed_when(*zone, c.start_local, c.starts_at, c.end_local, c.ends_at),
                 ),
                 When::AllDay { first, last } => {
                     let length = (*last - *first).num_days().max(0) as u64;
@@ -259,11 +292,7 @@ fn meeting_status(status: &str) -> EntryStatus {
 
 fn meeting_entry(m: &MeetingRow, lang: Language, base: &str) -> Entry {
     let when = match (m.start_local, parse_zone(&m.time_zone)) {
-        (Some(start), Ok(zone)) => When::Timed {
-            start,
-            end: None,
-            zone,
-        },
+        (Some(start), Ok(zone)) => timed_when(zone, start, m.starts_at, None, None),
         _ => all_day(m.held_on, m.held_on),
     };
     Entry {

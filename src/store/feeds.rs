@@ -123,6 +123,8 @@ pub struct OccurrenceChange {
     pub status: String,
     pub start_local: NaiveDateTime,
     pub end_local: Option<NaiveDateTime>,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
     pub note: Option<String>,
     pub sequence: i32,
     pub created_at: NaiveDateTime,
