@@ -670,6 +670,8 @@ pub struct MeetingView {
     pub status: MeetingStatus,
     pub source: Option<String>,
     pub note: Option<String>,
+    /// The deadlines its lead times give ("report to the secretariat 30 days before"), by due date.
+    pub deadlines: Vec<super::lead_times::DeadlineView>,
     pub version: i32,
 }
 
@@ -689,7 +691,25 @@ fn local_time_text(local: NaiveDateTime) -> String {
     }
 }
 
-fn meeting_view(row: MeetingRow, body_key: &str, lang: Language) -> AppResult<MeetingView> {
+/// One meeting's view, with its deadlines.
+fn meeting_view_of(
+    conn: &mut Conn,
+    row: MeetingRow,
+    body_key: &str,
+    lang: Language,
+) -> AppResult<MeetingView> {
+    let deadlines = super::lead_times::deadlines_of_meetings(conn, &[&row], lang)?
+        .remove(&row.id)
+        .unwrap_or_default();
+    meeting_view(row, body_key, deadlines, lang)
+}
+
+fn meeting_view(
+    row: MeetingRow,
+    body_key: &str,
+    deadlines: Vec<super::lead_times::DeadlineView>,
+    lang: Language,
+) -> AppResult<MeetingView> {
     let title = stored_text(&row.title)?;
     Ok(MeetingView {
         title_display: title.display(lang).to_string(),
@@ -708,6 +728,7 @@ fn meeting_view(row: MeetingRow, body_key: &str, lang: Language) -> AppResult<Me
         city: row.city,
         source: row.source,
         note: row.note,
+        deadlines,
         version: row.version,
     })
 }
@@ -774,10 +795,15 @@ pub async fn list_meetings(
             } else {
                 None
             };
+            let refs: Vec<&MeetingRow> = rows.iter().collect();
+            let mut deadlines = super::lead_times::deadlines_of_meetings(conn, &refs, lang.0)?;
             Ok(MeetingPage {
                 items: rows
                     .into_iter()
-                    .map(|r| meeting_view(r, &body.key, lang.0))
+                    .map(|r| {
+                        let of_meeting = deadlines.remove(&r.id).unwrap_or_default();
+                        meeting_view(r, &body.key, of_meeting, lang.0)
+                    })
                     .collect::<AppResult<Vec<_>>>()?,
                 next_cursor,
                 total,
@@ -1032,7 +1058,7 @@ pub async fn create_meeting(
                 };
                 let row = check_meeting(conn, &input, base)?;
                 let row = store::bodies::insert_meeting(conn, &ctx, row)?;
-                meeting_view(row, &owner.key, lang.0)
+                meeting_view(row, &owner.key, Vec::new(), lang.0)
             })
         })
         .await?;
@@ -1082,7 +1108,7 @@ pub async fn one_meeting(
                     body_id: Some(&body.id),
                 },
             )?;
-            meeting_view(meeting, &body.key, lang.0)
+            meeting_view_of(conn, meeting, &body.key, lang.0)
         })
         .await?;
     Ok(ok_with_etag(view.version, &view))
@@ -1126,7 +1152,7 @@ async fn change_meeting(
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) | Versioned::Unchanged(row) => row,
                 };
-                meeting_view(row, &owner.key, lang.0)
+                meeting_view_of(conn, row, &owner.key, lang.0)
             })
         })
         .await?;
@@ -1234,6 +1260,16 @@ pub async fn delete_meeting(
                         stored.number
                     )));
                 }
+                if stored.version != expected {
+                    return Err(stale());
+                }
+                // Its lead times go with it, each deletion audited.
+                store::lead_times::delete_of_anchor(
+                    conn,
+                    &ctx,
+                    crate::domain::deadlines::AnchorKind::Meeting,
+                    &stored.id,
+                )?;
                 if !store::bodies::delete_meeting(conn, &ctx, stored, expected)? {
                     return Err(stale());
                 }
@@ -1703,13 +1739,16 @@ pub async fn create_decision(
                 )?;
                 for p in planned {
                     let number = p.stored.number.clone();
-                    if let Versioned::Stale =
-                        store::bodies::apply_effect(conn, &ctx, p.stored, p.changed, &p.record)?
-                    {
-                        return Err(AppError::Conflict(format!(
-                            "item {number} changed while this decision was applied; nothing was \
-                             recorded: send the decision again"
-                        )));
+                    match store::bodies::apply_effect(conn, &ctx, p.stored, p.changed, &p.record)? {
+                        Versioned::Stale => {
+                            return Err(AppError::Conflict(format!(
+                                "item {number} changed while this decision was applied; nothing was \
+                                 recorded: send the decision again"
+                            )));
+                        }
+                        // A postponed yearly item recurs on its new dates.
+                        Versioned::Written(row) => store::obligations::sync_occurrences(conn, &row)?,
+                        Versioned::Unchanged(_) => {}
                     }
                 }
                 decision_view(conn, row, lang.0)

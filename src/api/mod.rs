@@ -10,6 +10,7 @@ pub mod etag;
 pub mod events;
 pub mod health;
 pub mod lang;
+pub mod lead_times;
 pub mod obligations;
 pub mod openapi;
 pub mod organisations;
@@ -132,6 +133,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(bodies::routes)
                 .configure(programmes::routes)
                 .configure(events::routes)
+                .configure(lead_times::routes)
                 .configure(calendar::routes),
         )
         .configure(calendar::feed_routes);

@@ -24,7 +24,7 @@ use crate::domain::timeframe::{Period, Timeframe};
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::obligations::{AssignmentRow, ListPosition, ObligationFilter, ObligationRow};
-use crate::store::{self, update_versioned, Versioned};
+use crate::store::{self, Versioned};
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
@@ -614,15 +614,8 @@ async fn change(
                 };
                 let (row, assignments) = apply_input(conn, &scope, &input)?;
                 let stored = scope.row.clone();
-                let written = update_versioned!(
-                    conn,
-                    &ctx,
-                    crate::db::schema::obligations::table,
-                    crate::db::schema::obligations::version,
-                    stored,
-                    row,
-                    expected
-                );
+                // Through the store, which keeps a yearly item's occurrences in step.
+                let written = store::obligations::update(conn, &ctx, stored, row, expected)?;
                 let row = match written {
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) => row,
@@ -708,6 +701,10 @@ pub struct ReportInput {
     pub narrative: Option<LocalizedText>,
     /// The date the report speaks for (not in the future).
     pub as_of: NaiveDate,
+    /// For an item that recurs yearly: the year of the occurrence it reports
+    /// on (one of the item's `occurrences`). Not allowed on other items.
+    #[serde(default)]
+    pub occurrence_year: Option<i32>,
     #[serde(default)]
     pub evidence: Vec<EvidenceInput>,
 }
@@ -732,6 +729,8 @@ pub struct ReportView {
     #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
     pub narrative: Option<LocalizedText>,
     pub as_of: NaiveDate,
+    /// For a yearly item: the year of the occurrence it reports on.
+    pub occurrence_year: Option<i32>,
     pub reported_at: chrono::DateTime<chrono::Utc>,
     pub reporter: String,
     pub evidence: Vec<EvidenceView>,
@@ -826,6 +825,35 @@ pub async fn report(
                         errors.push(FieldError::new("lifecycle", e.to_string()));
                     }
                 }
+                if let Some(year) = input.occurrence_year {
+                    let years: Vec<i32> = store::obligations::occurrences_of(
+                        conn,
+                        std::slice::from_ref(&scope.row.id),
+                    )?
+                    .into_iter()
+                    .map(|o| o.year)
+                    .collect();
+                    if scope.row.recurrence.is_none() {
+                        errors.push(FieldError::new(
+                            "occurrence_year",
+                            "this item does not recur yearly: report on it without an occurrence year",
+                        ));
+                    } else if !years.contains(&year) {
+                        let known = years
+                            .iter()
+                            .map(i32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        errors.push(FieldError::new(
+                            "occurrence_year",
+                            if known.is_empty() {
+                                format!("{year} is not a year of this item: it has no occurrences (its timeframe is to be agreed)")
+                            } else {
+                                format!("{year} is not a year of this item; its occurrences are in {known}")
+                            },
+                        ));
+                    }
+                }
                 for (i, e) in input.evidence.iter().enumerate() {
                     if e.description.is_none() && e.url.is_none() && e.sha256.is_none() {
                         errors.push(FieldError::new(
@@ -856,7 +884,7 @@ pub async fn report(
                     reported_at: ctx.at,
                     reporter: ctx.actor.clone(),
                     decision_id: None,
-                    occurrence_year: None,
+                    occurrence_year: input.occurrence_year,
                 };
                 let evidence: Vec<_> = input
                     .evidence
@@ -916,6 +944,7 @@ fn report_view(
             .as_deref()
             .and_then(|n| LocalizedText::from_json(n).ok()),
         as_of: r.as_of,
+        occurrence_year: r.occurrence_year,
         reported_at: r.reported_at.and_utc(),
         reporter: r.reporter,
         evidence: evidence

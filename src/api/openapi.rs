@@ -40,6 +40,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::bodies::Doc::openapi());
     doc.merge(super::programmes::Doc::openapi());
     doc.merge(super::events::Doc::openapi());
+    doc.merge(super::lead_times::Doc::openapi());
     doc.merge(super::calendar::Doc::openapi());
     add_common_responses(&mut doc);
     name_operations(&mut doc);

@@ -18,6 +18,7 @@ use super::AppState;
 use crate::clock::Clock;
 use crate::db::Conn;
 use crate::domain::access::{Action, Target};
+use crate::domain::deadlines::{AnchorDates, AnchorKind, Occurrence};
 use crate::domain::keys::is_key;
 use crate::domain::kinds::{CostTerms, Quantities};
 use crate::domain::status::{
@@ -185,7 +186,22 @@ pub struct ObligationView {
     pub assessment: Assessment,
     pub overdue: bool,
     pub due_soon: bool,
+    /// A yearly item's occurrence in each year of its programme, with each
+    /// party's latest report on that year; empty for other items.
+    pub occurrences: Vec<OccurrenceView>,
+    /// The deadlines its lead times give, by due date (one per occurrence of a yearly item).
+    pub deadlines: Vec<super::lead_times::DeadlineView>,
     pub version: i32,
+}
+
+/// One year of a yearly item.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OccurrenceView {
+    pub year: i32,
+    pub earliest: NaiveDate,
+    pub latest: NaiveDate,
+    /// Each party's latest report with this `occurrence_year`.
+    pub status: Vec<PartyStatusView>,
 }
 
 fn encode_cursor(p: &ProgrammePosition) -> String {
@@ -459,6 +475,10 @@ pub struct AssessedItem {
     pub latest: Vec<PartyStatus>,
     pub assessment: Assessment,
     pub overall: Overall,
+    /// Each year's occurrence of a yearly item, with each party's latest report on it.
+    pub occurrences: Vec<(Occurrence, Vec<PartyStatus>)>,
+    /// The deadlines of its lead times.
+    pub deadlines: Vec<store::lead_times::Deadline>,
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
@@ -493,6 +513,7 @@ pub fn assess_rows(
             .push(a);
     }
     let mut reports: HashMap<String, Vec<PartyStatus>> = HashMap::new();
+    let mut reports_per_year: HashMap<(String, i32), Vec<PartyStatus>> = HashMap::new();
     for r in store::reports::of_obligations(conn, &ids)? {
         let status = PartyStatus {
             party: r.party_code.clone(),
@@ -503,10 +524,54 @@ pub fn assess_rows(
             as_of: r.report.as_of,
             reported_at: r.report.reported_at,
         };
+        if let Some(year) = r.report.occurrence_year {
+            reports_per_year
+                .entry((r.report.obligation_id.clone(), year))
+                .or_default()
+                .push(status.clone());
+        }
         reports
             .entry(r.report.obligation_id.clone())
             .or_default()
             .push(status);
+    }
+    let mut occurrences: HashMap<String, Vec<Occurrence>> = HashMap::new();
+    for o in store::obligations::occurrences_of(conn, &ids)? {
+        occurrences
+            .entry(o.obligation_id.clone())
+            .or_default()
+            .push(o.occurrence());
+    }
+    // The items are at hand: their lead times need only the rules.
+    let rules = store::lead_times::of_anchors(conn, AnchorKind::Obligation, &ids)?;
+    let mut deadlines: HashMap<String, Vec<store::lead_times::Deadline>> = HashMap::new();
+    if !rules.is_empty() {
+        let anchors = rows
+            .iter()
+            .map(|row| {
+                let dates = match &row.recurrence {
+                    Some(_) => {
+                        AnchorDates::Yearly(occurrences.get(&row.id).cloned().unwrap_or_default())
+                    }
+                    None => AnchorDates::Span {
+                        first: row.earliest,
+                        last: row.latest,
+                    },
+                };
+                let anchor = store::lead_times::Anchor {
+                    kind: AnchorKind::Obligation,
+                    id: row.id.clone(),
+                    title: row.text.clone(),
+                    dates,
+                };
+                ((AnchorKind::Obligation, row.id.clone()), anchor)
+            })
+            .collect();
+        let mut derived = store::lead_times::derive(rules, &anchors);
+        super::lead_times::sort_deadlines(&mut derived);
+        for d in derived {
+            deadlines.entry(d.anchor_id.clone()).or_default().push(d);
+        }
     }
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
@@ -539,6 +604,18 @@ pub fn assess_rows(
             due_soon_days,
         );
         let overall = overall(lifecycle, &responsible, &latest);
+        let occurrences = occurrences
+            .remove(&row.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| {
+                let of_year = reports_per_year
+                    .remove(&(row.id.clone(), o.year))
+                    .unwrap_or_default();
+                (o, latest_per_party(of_year.iter(), None))
+            })
+            .collect();
+        let deadlines = deadlines.remove(&row.id).unwrap_or_default();
         items.push(AssessedItem {
             row,
             timeframe,
@@ -547,6 +624,8 @@ pub fn assess_rows(
             latest,
             assessment,
             overall,
+            occurrences,
+            deadlines,
         });
     }
     Ok(items)
@@ -657,8 +736,32 @@ pub fn obligation_view(item: &AssessedItem, lang: Language) -> AppResult<Obligat
         assessment: item.assessment,
         overdue: item.assessment.overdue,
         due_soon: item.assessment.due_soon,
+        occurrences: item
+            .occurrences
+            .iter()
+            .map(|(o, latest)| OccurrenceView {
+                year: o.year,
+                earliest: o.earliest,
+                latest: o.latest,
+                status: latest.iter().map(party_status_view).collect(),
+            })
+            .collect(),
+        deadlines: item
+            .deadlines
+            .iter()
+            .map(|d| super::lead_times::deadline_view(d, lang))
+            .collect::<AppResult<Vec<_>>>()?,
         version: row.version,
     })
+}
+
+fn party_status_view(s: &PartyStatus) -> PartyStatusView {
+    PartyStatusView {
+        party: s.party.clone(),
+        lifecycle: s.lifecycle,
+        completion: s.completion,
+        as_of: s.as_of,
+    }
 }
 
 const NOT_A_KEY: &str = "is not a key: use lowercase letters, digits and dashes";
@@ -1028,6 +1131,8 @@ async fn change_programme(
                         return Err(stale());
                     }
                 }
+                // Yearly items recur over the years of the period, whatever their timeframe.
+                store::obligations::sync_programme_occurrences(conn, &row.id)?;
                 detail(conn, row, &st, lang)
             })
         })

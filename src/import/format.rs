@@ -199,6 +199,19 @@ pub struct Obligation {
     pub assignments: Vec<Assignment>,
     #[serde(default)]
     pub reports: Vec<Report>,
+    #[serde(default)]
+    pub lead_times: Vec<LeadTime>,
+}
+
+/// A deadline derived from the date of the obligation or event it is listed
+/// under: `days_before` days before its `start` or `end`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadTime {
+    pub anchor: String,
+    pub days_before: i64,
+    pub title: Text,
+    pub party: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +227,8 @@ pub struct Assignment {
 pub struct Report {
     pub party: String,
     pub as_of: Scalar,
+    /// For a yearly obligation: the year of the occurrence reported on.
+    pub occurrence_year: Option<i64>,
     pub lifecycle: String,
     pub completion: String,
     pub narrative: Option<Text>,
@@ -251,6 +266,8 @@ pub struct Event {
     pub fulfils: Vec<ObligationRef>,
     pub source: Option<Scalar>,
     pub note: Option<String>,
+    #[serde(default)]
+    pub lead_times: Vec<LeadTime>,
 }
 
 #[derive(Debug, Deserialize)]

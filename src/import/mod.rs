@@ -170,6 +170,7 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             summary.count("decisions", outcome);
         }
     }
+    let mut programme_ids = Vec::new();
     for planned in plan.programmes {
         let (programme, outcome) = store::programmes::upsert(
             conn,
@@ -179,6 +180,7 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             &planned.signatory_ids,
         )?;
         summary.count("programmes", outcome);
+        programme_ids.push(programme.id.clone());
         for section in planned.sections {
             let section = store::programmes::SectionRow {
                 programme_id: programme.id.clone(),
@@ -210,10 +212,36 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             store::reports::append(conn, ctx, &report, &evidence)?;
             summary.count("status reports", Outcome::Created);
         }
+        for row in planned.lead_times {
+            let row = store::lead_times::LeadTimeRow {
+                obligation_id: Some(obligation.id.clone()),
+                ..row
+            };
+            let (_, outcome) = store::lead_times::upsert(conn, ctx, row)?;
+            summary.count("lead times", outcome);
+        }
     }
-    for (row, organisers, fulfils) in plan.events {
-        let (_, outcome) = store::events::upsert(conn, ctx, row, &organisers, &fulfils)?;
+    // A changed period moves the occurrences of yearly items the file does not list too.
+    for programme_id in &programme_ids {
+        store::obligations::sync_programme_occurrences(conn, programme_id)?;
+    }
+    for planned in plan.events {
+        let (event, outcome) = store::events::upsert(
+            conn,
+            ctx,
+            planned.row,
+            &planned.organisers,
+            &planned.fulfils,
+        )?;
         summary.count("events", outcome);
+        for row in planned.lead_times {
+            let row = store::lead_times::LeadTimeRow {
+                event_id: Some(event.id.clone()),
+                ..row
+            };
+            let (_, outcome) = store::lead_times::upsert(conn, ctx, row)?;
+            summary.count("lead times", outcome);
+        }
     }
     Ok(summary)
 }

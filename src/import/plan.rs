@@ -9,6 +9,7 @@ use diesel::QueryResult;
 
 use super::format::{self, Scalar, Text};
 use crate::db::Conn;
+use crate::domain::deadlines::{yearly_occurrences, AnchorKind, LeadTimeAnchor, MAX_DAYS_BEFORE};
 use crate::domain::keys::{is_key, is_party_code};
 use crate::domain::kinds::*;
 use crate::domain::status::{Completion, Lifecycle};
@@ -18,6 +19,7 @@ use crate::domain::LocalizedText;
 use crate::store::agreements::AgreementRow;
 use crate::store::bodies::{BodyPartyRow, BodyRow, DecisionRow, MeetingRow};
 use crate::store::events::{EventOrganisationRow, EventRow};
+use crate::store::lead_times::LeadTimeRow;
 use crate::store::obligations::{AssignmentRow, ObligationRow};
 use crate::store::organisations::{ContactRow, OrganisationRow};
 use crate::store::parties::PartyRow;
@@ -42,7 +44,16 @@ pub struct Plan {
     pub meetings: Vec<(MeetingRow, Vec<DecisionRow>)>,
     pub programmes: Vec<PlannedProgramme>,
     pub obligations: Vec<PlannedObligation>,
-    pub events: Vec<(EventRow, Vec<EventOrganisationRow>, Vec<String>)>,
+    pub events: Vec<PlannedEvent>,
+}
+
+/// An event with its organisers, the ids of the obligations it fulfils, and its lead times.
+#[derive(Debug)]
+pub struct PlannedEvent {
+    pub row: EventRow,
+    pub organisers: Vec<EventOrganisationRow>,
+    pub fulfils: Vec<String>,
+    pub lead_times: Vec<LeadTimeRow>,
 }
 
 /// A programme with its party ids, signatory ids and sections.
@@ -59,6 +70,7 @@ pub struct PlannedObligation {
     pub row: ObligationRow,
     pub assignments: Vec<AssignmentRow>,
     pub reports: Vec<(StatusReportRow, Vec<EvidenceRow>)>,
+    pub lead_times: Vec<LeadTimeRow>,
 }
 
 #[derive(Clone)]
@@ -242,6 +254,70 @@ impl Planner<'_> {
                 Ok(None)
             }
         }
+    }
+
+    /// The lead times listed under an obligation or event, hung on it.
+    fn lead_times(
+        &mut self,
+        path: &str,
+        specs: &[format::LeadTime],
+        kind: AnchorKind,
+        anchor_id: &str,
+    ) -> QueryResult<Vec<LeadTimeRow>> {
+        let mut rows = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let lpath = format!("{path}.lead_times[{i}]");
+            let anchor = self.word(
+                &format!("{lpath}.anchor"),
+                &spec.anchor,
+                LeadTimeAnchor::parse,
+                LeadTimeAnchor::expected(),
+            );
+            let days_before = i32::try_from(spec.days_before)
+                .ok()
+                .filter(|d| (0..=MAX_DAYS_BEFORE).contains(d));
+            if days_before.is_none() {
+                self.problem(
+                    format!("{lpath}.days_before"),
+                    format!(
+                        "{} is out of range: 0 to {MAX_DAYS_BEFORE} days",
+                        spec.days_before
+                    ),
+                );
+            }
+            let title = self.text(&format!("{lpath}.title"), &spec.title);
+            let party_id = match &spec.party {
+                Some(code) => self.party(&format!("{lpath}.party"), code)?.map(|p| p.id),
+                None => None,
+            };
+            let (Some(anchor), Some(days_before)) = (anchor, days_before) else {
+                continue;
+            };
+            // The natural key a re-import matches on.
+            self.unique(
+                &mut seen,
+                &lpath,
+                &format!("{} {days_before} {title}", anchor.as_str()),
+                "lead time with this anchor, days and title",
+            );
+            let mut row = LeadTimeRow {
+                id: new_id(),
+                event_id: None,
+                obligation_id: None,
+                meeting_id: None,
+                anchor: anchor.as_str().to_string(),
+                days_before,
+                title,
+                party_id,
+                version: 1,
+                created_at: self.at,
+                updated_at: self.at,
+            };
+            row.set_anchor(kind, anchor_id.to_string());
+            rows.push(row);
+        }
+        Ok(rows)
     }
 
     fn run(&mut self, file: &format::ImportFile) -> QueryResult<Plan> {
@@ -1146,11 +1222,49 @@ impl Planner<'_> {
                 }
             }
         }
+        // The years a report may name: those of a yearly item's occurrences.
+        let occurrence_years: Vec<i32> = match (&timeframe, period, &recurrence) {
+            (Some(t), Some(p), Some(_)) => yearly_occurrences(t, p)
+                .into_iter()
+                .map(|o| o.year)
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut reports = Vec::new();
         let mut report_keys = HashSet::new();
         for (j, r) in o.reports.iter().enumerate() {
             let rpath = format!("{path}.reports[{j}]");
             let party = self.party(&format!("{rpath}.party"), &r.party)?;
+            let occurrence_year = match r.occurrence_year {
+                None => None,
+                Some(_) if recurrence.is_none() => {
+                    self.problem(
+                        format!("{rpath}.occurrence_year"),
+                        "this item does not recur yearly: report on it without an occurrence year",
+                    );
+                    None
+                }
+                Some(year) => {
+                    match i32::try_from(year)
+                        .ok()
+                        .filter(|y| occurrence_years.contains(y))
+                    {
+                        Some(year) => Some(year),
+                        None => {
+                            let known = occurrence_years
+                                .iter()
+                                .map(i32::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            self.problem(
+                            format!("{rpath}.occurrence_year"),
+                            format!("{year} is not a year of this item; its occurrences are in {known}"),
+                        );
+                            None
+                        }
+                    }
+                }
+            };
             let as_of = match parse_date(&r.as_of.text()) {
                 Ok(d) => Some(d),
                 Err(e) => {
@@ -1237,12 +1351,13 @@ impl Planner<'_> {
                         reported_at: self.at,
                         reporter: self.actor.clone(),
                         decision_id: None,
-                        occurrence_year: None,
+                        occurrence_year,
                     },
                     items,
                 ));
             }
         }
+        let lead_times = self.lead_times(path, &o.lead_times, AnchorKind::Obligation, &id)?;
         let timeframe =
             timeframe.unwrap_or_else(|| Timeframe::to_be_agreed(timeframe_text.clone()));
         let search_text = store::obligations::search_text(&number, &text);
@@ -1276,6 +1391,7 @@ impl Planner<'_> {
             },
             assignments,
             reports,
+            lead_times,
         })
     }
 
@@ -1406,7 +1522,13 @@ impl Planner<'_> {
             row.id = store::events::by_key(self.conn, &e.key)?
                 .map(|r| r.id)
                 .unwrap_or_else(new_id);
-            plan.events.push((row, organisers, fulfils));
+            let lead_times = self.lead_times(&path, &e.lead_times, AnchorKind::Event, &row.id)?;
+            plan.events.push(PlannedEvent {
+                row,
+                organisers,
+                fulfils,
+                lead_times,
+            });
         }
         Ok(())
     }
