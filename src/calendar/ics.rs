@@ -265,6 +265,47 @@ fn occurrence_property(w: &mut Writer, name: &str, occurrence: Occurrence, form:
     }
 }
 
+/// A wall time as `TZID=zone`, or as the UTC instant it means when the
+/// zone makes it ambiguous or skips it and `instant_if_unclear` allows.
+///
+/// RFC 5545 (3.3.5) reads an ambiguous wall time as its first occurrence and
+/// a skipped one with the offset before the gap, as accord does, but ical.js
+/// (Thunderbird) and libical take standard time in the repeated hour, an
+/// hour later. A UTC value means the same instant to every client.
+fn wall_time_property(
+    w: &mut Writer,
+    name: &str,
+    t: NaiveDateTime,
+    zone: Tz,
+    instant_if_unclear: bool,
+) {
+    if instant_if_unclear {
+        if let Some(instant) = unclear_wall_time(t, zone) {
+            w.raw(name, &[], &utc_stamp(instant));
+            return;
+        }
+    }
+    w.raw(name, &[("TZID", zone.name())], &local_stamp(t));
+}
+
+/// The instant RFC 5545 gives a wall time that is ambiguous (the earlier one)
+/// or skipped (read with the offset before the gap); `None` when it is neither.
+fn unclear_wall_time(t: NaiveDateTime, zone: Tz) -> Option<DateTime<Utc>> {
+    use chrono::offset::{LocalResult, Offset};
+    match zone.from_local_datetime(&t) {
+        LocalResult::Single(_) => None,
+        LocalResult::Ambiguous(earlier, later) => Some(earlier.min(later).with_timezone(&Utc)),
+        LocalResult::None => {
+            // Zones do not change twice within a day: a day before, the
+            // offset is the one in force before the gap.
+            let before = zone
+                .offset_from_utc_datetime(&(t - chrono::Duration::days(1)))
+                .fix();
+            Some((t - chrono::Duration::seconds(i64::from(before.local_minus_utc()))).and_utc())
+        }
+    }
+}
+
 fn vevent(w: &mut Writer, calendar: &Calendar, entry: &Entry) {
     w.raw("BEGIN", &[], "VEVENT");
     w.text("UID", &entry.uid);
@@ -307,9 +348,12 @@ fn vevent(w: &mut Writer, calendar: &Calendar, entry: &Entry) {
     }
     match &entry.when {
         When::Timed { start, end, zone } => {
-            w.raw("DTSTART", &[("TZID", zone.name())], &local_stamp(*start));
+            // A series keeps its wall times even at an ambiguous hour: its
+            // rule steps in wall time, and its EXDATEs and overrides match it.
+            let single = entry.rrule.is_none();
+            wall_time_property(w, "DTSTART", *start, *zone, single);
             if let Some(end) = end {
-                w.raw("DTEND", &[("TZID", zone.name())], &local_stamp(*end));
+                wall_time_property(w, "DTEND", *end, *zone, single);
             }
         }
         When::AllDay { first, last } => {
@@ -993,6 +1037,47 @@ mod tests {
                 "END:VEVENT",
                 "END:VCALENDAR",
             ]
+        );
+    }
+
+    #[test]
+    fn ambiguous_and_skipped_wall_times_are_written_as_instants_outside_series() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let overlap = entry(
+            "o@accord",
+            "overlap",
+            timed("2025-10-26 02:30", "2025-10-26 02:45", berlin),
+        );
+        let gap = entry(
+            "g@accord",
+            "gap",
+            timed("2025-03-30 02:30", "2025-03-30 04:00", berlin),
+        );
+        let mut series = entry(
+            "s@accord",
+            "series",
+            timed("2025-10-26 02:30", "2025-10-26 03:30", berlin),
+        );
+        series.rrule = Some("FREQ=YEARLY;COUNT=2".to_string());
+        let ics = render(&calendar(vec![overlap, gap, series]));
+        let lines = unfold(&ics);
+        for expected in [
+            // The earlier 02:30 (CEST) and the earlier 02:45.
+            "DTSTART:20251026T003000Z",
+            "DTEND:20251026T004500Z",
+            // 02:30 on 2025-03-30 does not exist: read with +01:00, as RFC 5545 says.
+            "DTSTART:20250330T013000Z",
+            "DTEND;TZID=Europe/Berlin:20250330T040000",
+            // A series keeps wall time.
+            "DTSTART;TZID=Europe/Berlin:20251026T023000",
+        ] {
+            assert!(lines.contains(&expected.to_string()), "{expected} in {ics}");
+        }
+        assert_eq!(unclear_wall_time(dt("2025-10-26 01:59"), berlin), None);
+        assert_eq!(unclear_wall_time(dt("2025-10-26 03:00"), berlin), None);
+        assert_eq!(
+            unclear_wall_time(dt("2025-10-26 02:00"), berlin),
+            Some(Utc.with_ymd_and_hms(2025, 10, 26, 0, 0, 0).unwrap())
         );
     }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod ics;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
