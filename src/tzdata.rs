@@ -1,8 +1,9 @@
 //! When the zone rules compiled into the binary change (a new tzdata), the UTC
-//! instants of future events and meetings computed under the old rules may be
-//! wrong: Kazakhstan's move to UTC+5 on 2024-03-01 shifted every later Astana
-//! event by an hour. At start, such instants are recomputed from the stored
-//! wall time and zone, and each change is logged and audited.
+//! instants of future events, of their moved occurrences and of meetings
+//! computed under the old rules may be wrong: Kazakhstan's move to UTC+5 on
+//! 2024-03-01 shifted every later Astana event by an hour. At start, such
+//! instants are recomputed from the stored wall time and zone, and each
+//! change is logged and audited.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -36,7 +37,7 @@ fn instant(local: NaiveDateTime, zone: &str, previous: NaiveDateTime) -> Option<
     Some(resolved.naive_utc())
 }
 
-/// Recomputes the instants of events and meetings after `now` whose
+/// Recomputes the instants of events, moved occurrences and meetings after `now` whose
 /// tzdata_version is not the running one. Returns what changed.
 pub fn recompute_future_instants(
     conn: &mut Conn,
@@ -97,6 +98,35 @@ pub fn recompute_future_instants(
                 Some(&old),
                 Some(&new),
             )?;
+        }
+        // Moved occurrences of recurring events carry instants of their own.
+        for (old, zone) in store::occurrences::stale_instants(conn, now, running)? {
+            let (Some(zone), Some(starts_at)) = (zone, old.starts_at) else {
+                continue;
+            };
+            let Some(new_start) = instant(old.start_local, &zone, starts_at) else {
+                continue;
+            };
+            let new_end = match (old.end_local, old.ends_at) {
+                (Some(end_local), Some(ends_at)) => instant(end_local, &zone, ends_at),
+                _ => None,
+            };
+            let mut new = old.clone();
+            new.starts_at = Some(new_start);
+            new.ends_at = new_end.or(old.ends_at);
+            new.tzdata_version = Some(running.to_string());
+            new.version += 1;
+            new.updated_at = now;
+            if new.starts_at != old.starts_at || new.ends_at != old.ends_at {
+                new.sequence += 1;
+                changed.push(Recomputed {
+                    entity: "event_occurrence",
+                    id: old.audit_id(),
+                    before: starts_at,
+                    after: new_start,
+                });
+            }
+            store::occurrences::write(conn, &ctx, Some(&old), &new)?;
         }
         let stale_meetings: Vec<store::bodies::MeetingRow> = meetings::table
             .filter(meetings::starts_at.gt(now))

@@ -22,12 +22,17 @@ use crate::db::Conn;
 use crate::domain::access::{Action, Target};
 use crate::domain::keys::is_key;
 use crate::domain::kinds::{EventKind, EventSchedule, EventStatus};
+use crate::domain::recurrence::{
+    occurrence_instant, Moved, Occurrence, OccurrenceTime, RecurrenceId, Series, SeriesStart,
+    MAX_OCCURRENCES,
+};
 use crate::domain::timeframe::{Timeframe, TimeframeKind};
 use crate::domain::zone::parse_wall_time;
 use crate::domain::zone::{parse_zone, resolve_local, tzdata_version};
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::events::{EventFilter, EventPosition, EventRow};
+use crate::store::occurrences::OccurrenceRow;
 use crate::store::{self, Versioned};
 
 /// The routes of this module, under /api/v1.
@@ -37,13 +42,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/events/{id}", web::get().to(one))
         .route("/events/{id}", web::put().to(put))
         .route("/events/{id}", web::patch().to(patch))
-        .route("/events/{id}", web::delete().to(delete));
+        .route("/events/{id}", web::delete().to(delete))
+        .route("/events/{id}/occurrences", web::get().to(occurrences))
+        .route(
+            "/events/{id}/occurrences/{recurrence_id}",
+            web::put().to(put_occurrence),
+        );
 }
 
 /// The OpenAPI paths of this module.
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, one, create, put, patch, delete),
+    paths(list, one, create, put, patch, delete, occurrences, put_occurrence),
     tags((name = "events", description = "Events in local time: days of culture, tours, exhibitions, meetings"))
 )]
 pub struct Doc;
@@ -91,9 +101,13 @@ pub struct EventView {
     /// The timeframe as given (`when`), or the start of a timed event.
     pub timeframe: String,
     pub timeframe_kind: TimeframeKind,
-    /// First day (local date); absent when not yet known.
+    /// First day (local date); absent when not yet known. For a recurring
+    /// event, the first day of its first occurrence (or of an occurrence
+    /// moved earlier).
     pub earliest: Option<NaiveDate>,
-    /// Last day (local date), inclusive.
+    /// Last day (local date), inclusive. For a recurring event, the last day
+    /// of its last occurrence when the rule ends (COUNT or UNTIL), and
+    /// 2200-12-31 when it does not, so that date filters find the series.
     pub latest: Option<NaiveDate>,
     /// Local wall time of the start in `time_zone`, e.g. 2025-06-10T10:00 (timed events).
     pub start: Option<String>,
@@ -123,11 +137,52 @@ pub struct EventView {
     pub organisers: Vec<String>,
     /// Ids of the obligations (programme or protocol items) it fulfils.
     pub fulfils: Vec<String>,
-    /// Calendar SEQUENCE (RFC 5545): rises on every change of date, time, zone or status.
+    /// Recurrence rule (an RFC 5545 RRULE value), e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10;
+    /// absent when the event does not recur. Its occurrences: `/events/{id}/occurrences`.
+    pub rrule: Option<String>,
+    /// Occurrences removed from the series (EXDATE): their original local
+    /// starts, e.g. 2025-07-08T10:00 (a date for an all-day series).
+    pub exdates: Vec<String>,
+    /// Calendar SEQUENCE (RFC 5545): rises on every change of date, time, zone,
+    /// rule, removed occurrences or status (not on a change of one occurrence).
     pub sequence: i32,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Warnings, not errors: other events of a common organiser, or at the same
+    /// venue, at an overlapping time. Given with one event (GET, POST, PUT,
+    /// PATCH), never in list pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<Vec<Conflict>>,
+}
+
+/// What kind of clash a conflict is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictKind {
+    /// An organiser of this event also organises the other, at an overlapping time.
+    OrganisationBusy,
+    /// The other event is at the same venue, in the same city, at an overlapping time.
+    VenueDoubleBooked,
+}
+
+/// Another event that overlaps this one (a warning: the write was done).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Conflict {
+    pub kind: ConflictKind,
+    /// Id of the other event.
+    pub event_id: String,
+    /// Title of the other event in the reader's language.
+    pub event_title: String,
+    /// Key of the common organiser (organisation_busy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    /// The other event's venue, as it gives it.
+    pub venue: Option<String>,
+    /// Start of the other event's overlapping occurrence, in UTC (timed events).
+    pub starts_at: Option<DateTime<Utc>>,
+    /// First day (local) of the other event's overlapping occurrence.
+    pub earliest: NaiveDate,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -189,6 +244,17 @@ pub struct EventInput {
     /// Ids of the obligations it fulfils.
     #[serde(default)]
     pub fulfils: Vec<String>,
+    /// Recurrence rule: an RFC 5545 RRULE value without `RRULE:`, e.g.
+    /// FREQ=WEEKLY;BYDAY=TU;COUNT=10. Daily at most often; the event's start
+    /// must be the rule's first occurrence; UNTIL is a UTC date-time
+    /// (20251231T235959Z) for a timed event and a date (20251231) for an
+    /// all-day one. Not for approximate events (a month, quarter or year).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rrule: Option<String>,
+    /// Occurrences removed from the series (EXDATE): original local starts,
+    /// e.g. 2025-07-08T10:00, or dates (2025-07-08) for an all-day series.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exdates: Vec<String>,
 }
 
 fn encode_cursor(p: &EventPosition) -> String {
@@ -369,6 +435,7 @@ fn view(
     let title = LocalizedText::from_json(&row.title).map_err(|e| corrupt("event title", e))?;
     let zone = row.time_zone.as_deref().and_then(|z| parse_zone(z).ok());
     let code = |id: &Option<String>| id.as_ref().and_then(|id| codes.get(id).cloned());
+    let exdates = stored_exdates(&row)?;
     Ok(EventView {
         title_display: title.display(lang).to_string(),
         title,
@@ -398,10 +465,13 @@ fn view(
         note: row.note,
         organisers,
         fulfils,
+        rrule: row.recurrence,
+        exdates,
         sequence: row.sequence,
         version: row.version,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
+        conflicts: None,
         id: row.id,
         key: row.key,
     })
@@ -464,7 +534,7 @@ pub async fn one(
         .db(move |conn| {
             let scope = scope(conn, &id)?;
             who.may(Action::Read, scope.target())?;
-            view_of(conn, scope.row, lang.0)
+            view_with_conflicts(conn, scope.row, lang.0)
         })
         .await?;
     Ok(ok_with_etag(view.version, &view))
@@ -535,6 +605,8 @@ fn current_input(conn: &mut Conn, row: &EventRow) -> AppResult<EventInput> {
         note: row.note.clone(),
         organisers,
         fulfils,
+        rrule: row.recurrence.clone(),
+        exdates: stored_exdates(row)?,
     })
 }
 
@@ -544,6 +616,7 @@ struct Checked {
     organiser_ids: Vec<String>,
     fulfils: Vec<String>,
     body_id: Option<String>,
+    occurrences: OccurrencePlan,
 }
 
 /// Dates and times of an event from `when`, or from `start`/`end`/`time_zone`.
@@ -720,6 +793,7 @@ fn check(conn: &mut Conn, input: &EventInput, base: &EventRow) -> AppResult<Chec
         row.key = Some(key.clone());
     }
     schedule_into(input, &mut row, &mut errors);
+    let occurrences = recurrence_into(conn, input, base, &mut row, &mut errors)?;
     for (field, code, slot) in [
         ("host", &input.host, &mut row.host_party_id),
         ("guest", &input.guest, &mut row.guest_party_id),
@@ -776,6 +850,7 @@ fn check(conn: &mut Conn, input: &EventInput, base: &EventRow) -> AppResult<Chec
         organiser_ids,
         fulfils,
         body_id,
+        occurrences,
     })
 }
 
@@ -864,7 +939,7 @@ pub async fn create(
                 let row = store::events::insert(conn, &ctx, checked.row).map_err(key_taken)?;
                 store::events::replace_organisers(conn, &ctx, &row.id, &checked.organiser_ids)?;
                 store::events::replace_fulfils(conn, &ctx, &row.id, &checked.fulfils)?;
-                view_of(conn, row, lang.0)
+                view_with_conflicts(conn, row, lang.0)
             })
         })
         .await?;
@@ -919,6 +994,7 @@ async fn change(
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) | Versioned::Unchanged(row) => row,
                 };
+                apply_occurrence_plan(conn, &ctx, checked.occurrences)?;
                 let organisers_changed =
                     store::events::replace_organisers(conn, &ctx, &row.id, &checked.organiser_ids)?;
                 let fulfils_changed =
@@ -930,7 +1006,7 @@ async fn change(
                 } else {
                     row
                 };
-                view_of(conn, row, lang.0)
+                view_with_conflicts(conn, row, lang.0)
             })
         })
         .await?;
@@ -1031,6 +1107,837 @@ pub async fn delete(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The exdates of a stored event, as the API writes them.
+fn stored_exdates(row: &EventRow) -> AppResult<Vec<String>> {
+    match row.exdates.as_deref() {
+        None => Ok(vec![]),
+        Some(text) => serde_json::from_str(text).map_err(|e| corrupt("event exdates", e)),
+    }
+}
+
+fn is_all_day(row: &EventRow) -> bool {
+    row.schedule == EventSchedule::AllDay.as_str()
+}
+
+/// The first occurrence of an event, on which a rule is anchored; None for
+/// an approximate or undated event. For an all-day event it is the days of
+/// `when` (a recurring event's earliest/latest span the whole series).
+fn series_start(row: &EventRow) -> Option<SeriesStart> {
+    match EventSchedule::parse(&row.schedule)? {
+        EventSchedule::Timed => Some(SeriesStart::Timed {
+            start: row.start_local?,
+            end: row.end_local,
+            zone: parse_zone(row.time_zone.as_deref()?).ok()?,
+            starts_at: row.starts_at?.and_utc(),
+            ends_at: row.ends_at.map(|t| t.and_utc()),
+        }),
+        EventSchedule::AllDay => {
+            let t = Timeframe::parse(&row.timeframe_text, None).ok()?;
+            Some(SeriesStart::AllDay {
+                first: t.earliest?,
+                last: t.latest?,
+            })
+        }
+        EventSchedule::Approximate => None,
+    }
+}
+
+/// The series of a stored event (a single event is a series of one); None
+/// for an approximate or undated event.
+fn series_of(row: &EventRow) -> AppResult<Option<Series>> {
+    let Some(start) = series_start(row) else {
+        return Ok(None);
+    };
+    let exdates = stored_exdates(row)?;
+    match Series::new(start, row.recurrence.as_deref(), &exdates) {
+        Ok(series) => Ok(Some(series)),
+        Err(errors) => {
+            // A stored rule was checked when written; new zone rules could in
+            // principle unsettle it. The event is then shown as a single event.
+            tracing::warn!(event = row.id, ?errors, "stored recurrence no longer valid");
+            Ok(Series::new(start, None, &[]).ok())
+        }
+    }
+}
+
+/// A changed occurrence as the series sees it.
+fn moved_of(o: &OccurrenceRow, all_day: bool) -> Moved {
+    let when = if all_day {
+        let first = o.start_local.date();
+        OccurrenceTime::AllDay {
+            first,
+            last: o.end_local.map(|e| e.date()).unwrap_or(first).max(first),
+        }
+    } else {
+        OccurrenceTime::Timed {
+            start: o.start_local,
+            end: o.end_local,
+            starts_at: o.starts_at.unwrap_or(o.start_local).and_utc(),
+            ends_at: o.ends_at.map(|t| t.and_utc()),
+        }
+    };
+    Moved {
+        recurrence_id: RecurrenceId::from_local(o.recurrence_local, all_day),
+        when,
+    }
+}
+
+/// What a write of an event does to its changed occurrences: those its new
+/// rule, start or exdates no longer have are deleted; those kept are given
+/// new instants when the zone changed.
+#[derive(Default)]
+struct OccurrencePlan {
+    stale: Vec<OccurrenceRow>,
+    rezoned: Vec<(OccurrenceRow, OccurrenceRow)>,
+}
+
+/// Checks `rrule` and `exdates` against the event's start and sets the row's
+/// rule, exdates and (for a series) its first and last day.
+fn recurrence_into(
+    conn: &mut Conn,
+    input: &EventInput,
+    base: &EventRow,
+    row: &mut EventRow,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<OccurrencePlan> {
+    row.recurrence = None;
+    row.exdates = None;
+    let mut plan = OccurrencePlan::default();
+    let existing = store::occurrences::of_event(conn, &base.id)?;
+    let Some(start) = series_start(row) else {
+        if row.schedule == EventSchedule::Approximate.as_str()
+            && (input.rrule.is_some() || !input.exdates.is_empty())
+        {
+            errors.push(FieldError::new(
+                if input.rrule.is_some() { "rrule" } else { "exdates" },
+                "an approximate event (a month, quarter or year) cannot recur: give it a start time or dates",
+            ));
+        }
+        plan.stale = existing;
+        return Ok(plan);
+    };
+    let series = match Series::new(start, input.rrule.as_deref(), &input.exdates) {
+        Ok(series) => series,
+        Err(rejected) => {
+            errors.extend(
+                rejected
+                    .into_iter()
+                    .map(|e| FieldError::new(e.field, e.reason)),
+            );
+            return Ok(plan);
+        }
+    };
+    row.recurrence = series.rule().map(str::to_string);
+    let exdates: Vec<String> = series.exdates().iter().map(|d| d.to_string()).collect();
+    row.exdates = if exdates.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&exdates).map_err(|e| AppError::Internal(e.into()))?)
+    };
+    let all_day = is_all_day(row);
+    let zone = row.time_zone.as_deref().and_then(|z| parse_zone(z).ok());
+    let mut moved = Vec::new();
+    for old in existing {
+        let id = RecurrenceId::from_local(old.recurrence_local, all_day);
+        let kept = series.is_recurring()
+            && base.schedule == row.schedule
+            && series.occurrence(id).is_some();
+        if !kept {
+            plan.stale.push(old);
+            continue;
+        }
+        let mut new = old.clone();
+        if let (false, Some(zone), true) = (all_day, zone, base.time_zone != row.time_zone) {
+            // The same wall times in the new zone.
+            new.starts_at = Some(occurrence_instant(old.start_local, zone).naive_utc());
+            new.ends_at = old
+                .end_local
+                .map(|e| occurrence_instant(e, zone).naive_utc());
+            new.tzdata_version = Some(tzdata_version().to_string());
+        }
+        moved.push(moved_of(&new, all_day));
+        if new != old {
+            plan.rezoned.push((old, new));
+        }
+    }
+    if series.is_recurring() {
+        let (earliest, latest) = series.span(&moved);
+        row.earliest = Some(earliest);
+        row.latest = Some(latest);
+    }
+    Ok(plan)
+}
+
+/// Carries out an occurrence plan inside the event's write, each change audited.
+fn apply_occurrence_plan(
+    conn: &mut Conn,
+    ctx: &store::WriteContext,
+    plan: OccurrencePlan,
+) -> AppResult<()> {
+    for old in &plan.stale {
+        store::occurrences::delete(conn, ctx, old)?;
+    }
+    for (old, mut new) in plan.rezoned {
+        new.version += 1;
+        new.updated_at = ctx.at;
+        if new.starts_at != old.starts_at || new.ends_at != old.ends_at {
+            new.sequence += 1;
+        }
+        store::occurrences::write(conn, ctx, Some(&old), &new)?;
+    }
+    Ok(())
+}
+
+/// One occurrence of a series with its change, if it has one.
+struct Expanded<'a> {
+    occurrence: Occurrence,
+    change: Option<&'a OccurrenceRow>,
+}
+
+/// The occurrences of an event taking a day of [from, to], with their changes.
+fn expand<'a>(
+    row: &EventRow,
+    series: &Series,
+    changes: &'a [OccurrenceRow],
+    from: NaiveDate,
+    to: NaiveDate,
+    max: usize,
+) -> (Vec<Expanded<'a>>, bool) {
+    let all_day = is_all_day(row);
+    let moved: Vec<Moved> = changes.iter().map(|c| moved_of(c, all_day)).collect();
+    let by_id: BTreeMap<RecurrenceId, &OccurrenceRow> = changes
+        .iter()
+        .map(|c| (RecurrenceId::from_local(c.recurrence_local, all_day), c))
+        .collect();
+    let expansion = series.occurrences(from, to, max, &moved);
+    let items = expansion
+        .occurrences
+        .into_iter()
+        .map(|occurrence| Expanded {
+            change: by_id.get(&occurrence.recurrence_id).copied(),
+            occurrence,
+        })
+        .collect();
+    (items, expansion.truncated)
+}
+
+fn view_with_conflicts(conn: &mut Conn, row: EventRow, lang: Language) -> AppResult<EventView> {
+    let conflicts = conflicts(conn, &row, lang)?;
+    let mut view = view_of(conn, row, lang)?;
+    view.conflicts = Some(conflicts);
+    Ok(view)
+}
+
+/// At most this many candidate events of each kind are compared (the
+/// earliest first); clashes with later ones go unreported.
+const CONFLICT_CANDIDATES: i64 = 100;
+/// At most this many occurrences of each side are compared per candidate
+/// (recurring events are expanded within the other event's dates only).
+const CONFLICT_OCCURRENCES: usize = 200;
+
+/// Venue and city names compared as people mean them: trimmed, case-folded
+/// (Unicode: "Театр" and "ТЕАТР" are one venue).
+fn folded(text: &str) -> String {
+    text.trim().to_lowercase()
+}
+
+/// The occurrences of an event that can clash within [from, to]: not cancelled.
+fn clashable(
+    row: &EventRow,
+    series: &Series,
+    changes: &[OccurrenceRow],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<OccurrenceTime> {
+    let cancelled = EventStatus::Cancelled.as_str();
+    expand(row, series, changes, from, to, CONFLICT_OCCURRENCES)
+        .0
+        .into_iter()
+        .filter(|e| e.change.is_none_or(|c| c.status != cancelled))
+        .map(|e| e.occurrence.when)
+        .collect()
+}
+
+/// Other events that overlap this one. The rules (warnings, never errors):
+/// - a cancelled event never conflicts, on either side, nor does an
+///   approximate one (a month, a quarter, a year) or a cancelled occurrence;
+/// - organisation_busy: another event with a common organiser;
+/// - venue_double_booked: another event at the same venue (trimmed,
+///   case-folded) in the same city when both give a city;
+/// - overlapping in time: two timed occurrences by their instants
+///   [start, end), an hour when there is no end; otherwise by local days
+///   (all-day: first to last; timed: the days of its start to its end);
+/// - recurring events, on either side, are compared occurrence by
+///   occurrence within the days both events take.
+///
+/// Candidates come from indexed queries restricted to the event's days: the
+/// shared organisers (event_organisations) and the venue's city; each
+/// conflict names the other event's first overlapping occurrence.
+fn conflicts(conn: &mut Conn, row: &EventRow, lang: Language) -> AppResult<Vec<Conflict>> {
+    let (Some(earliest), Some(latest)) = (row.earliest, row.latest) else {
+        return Ok(vec![]);
+    };
+    if row.status == EventStatus::Cancelled.as_str() {
+        return Ok(vec![]);
+    }
+    let Some(series) = series_of(row)? else {
+        return Ok(vec![]);
+    };
+    // A day either side: a timed event late at night in one zone overlaps
+    // one early the next day in a zone further east.
+    let widen = |d: NaiveDate, days: i64| d.checked_add_signed(chrono::Duration::days(days));
+    let from = widen(earliest, -1).unwrap_or(earliest);
+    let to = widen(latest, 1).unwrap_or(latest);
+    let organisers = store::events::organiser_ids(conn, &row.id)?;
+    let mut busy: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut candidates: BTreeMap<String, EventRow> = BTreeMap::new();
+    for (other, key) in
+        store::events::busy_candidates(conn, &organisers, &row.id, from, to, CONFLICT_CANDIDATES)?
+    {
+        busy.entry(other.id.clone()).or_default().push(key);
+        candidates.insert(other.id.clone(), other);
+    }
+    let mut same_venue = std::collections::BTreeSet::new();
+    if let Some(venue) = row.venue.as_deref().map(folded) {
+        let cities = match row.city.as_deref().map(folded) {
+            None => None,
+            Some(city) => Some(
+                store::events::cities(conn)?
+                    .into_iter()
+                    .filter(|c| folded(c) == city)
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        for other in store::events::venue_candidates(
+            conn,
+            cities.as_deref(),
+            &row.id,
+            from,
+            to,
+            CONFLICT_CANDIDATES,
+        )? {
+            if other.venue.as_deref().map(folded).as_deref() == Some(venue.as_str()) {
+                same_venue.insert(other.id.clone());
+                candidates.insert(other.id.clone(), other);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<String> = candidates.keys().cloned().collect();
+    let mut changes: BTreeMap<String, Vec<OccurrenceRow>> = BTreeMap::new();
+    for c in store::occurrences::of_events(conn, &ids)? {
+        changes.entry(c.event_id.clone()).or_default().push(c);
+    }
+    let own_changes = store::occurrences::of_event(conn, &row.id)?;
+    let mut found = Vec::new();
+    for (id, other) in &candidates {
+        let (Some(other_first), Some(other_last), Some(other_series)) =
+            (other.earliest, other.latest, series_of(other)?)
+        else {
+            continue;
+        };
+        let window_from = widen(from.max(other_first), -1).unwrap_or(from);
+        let window_to = widen(to.min(other_last), 1).unwrap_or(to);
+        if window_from > window_to {
+            continue;
+        }
+        let mine = clashable(row, &series, &own_changes, window_from, window_to);
+        let other_changes = changes.get(id).map(Vec::as_slice).unwrap_or_default();
+        let theirs = clashable(other, &other_series, other_changes, window_from, window_to);
+        let Some(overlapping) = theirs.iter().find(|t| mine.iter().any(|m| m.overlaps(t))) else {
+            continue;
+        };
+        let title =
+            LocalizedText::from_json(&other.title).map_err(|e| corrupt("event title", e))?;
+        let conflict = |kind, organisation| Conflict {
+            kind,
+            event_id: other.id.clone(),
+            event_title: title.display(lang).to_string(),
+            organisation,
+            venue: other.venue.clone(),
+            starts_at: overlapping.instants().map(|(s, _)| s),
+            earliest: overlapping.days().0,
+        };
+        for key in busy.get(id).into_iter().flatten() {
+            found.push(conflict(ConflictKind::OrganisationBusy, Some(key.clone())));
+        }
+        if same_venue.contains(id) {
+            found.push(conflict(ConflictKind::VenueDoubleBooked, None));
+        }
+    }
+    found.sort_by(|a, b| {
+        (a.earliest, a.starts_at, &a.event_id, a.kind).cmp(&(
+            b.earliest,
+            b.starts_at,
+            &b.event_id,
+            b.kind,
+        ))
+    });
+    Ok(found)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OccurrenceQuery {
+    /// First day of the window (local dates). Default: 31 days before today.
+    pub from: Option<NaiveDate>,
+    /// Last day of the window, inclusive; at most 1098 days (3 x 366) after
+    /// `from`. Default: 397 days after `from`.
+    pub to: Option<NaiveDate>,
+    /// At most this many occurrences, 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// One occurrence of an event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OccurrenceView {
+    /// Which occurrence: its original local start (2025-07-08T10:00), or date
+    /// for an all-day series; the form of `exdates` and of the PUT path.
+    pub recurrence_id: String,
+    /// Local start (wall time in `time_zone`), or first day for an all-day event.
+    pub start: String,
+    /// Local end, or last day (inclusive) for an all-day event.
+    pub end: Option<String>,
+    pub time_zone: Option<String>,
+    /// The start as an instant, in UTC (timed events).
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The occurrence's own status when it was changed, else the event's.
+    pub status: EventStatus,
+    /// Whether this occurrence was changed on its own (moved, cancelled, annotated).
+    pub changed: bool,
+    /// SEQUENCE of the change (rises on every change of its date, time or
+    /// status); the event's SEQUENCE for an unchanged occurrence.
+    pub sequence: i32,
+    /// Note on this occurrence.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OccurrencePage {
+    pub items: Vec<OccurrenceView>,
+    /// The window listed.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// More occurrences fall in the window than `limit` (or than could be
+    /// computed): narrow the window.
+    pub truncated: bool,
+}
+
+/// The widest window of one request, in days.
+const MAX_WINDOW_DAYS: i64 = 366 * 3;
+
+fn occurrence_view(row: &EventRow, e: &Expanded<'_>) -> AppResult<OccurrenceView> {
+    let status = match e.change {
+        Some(c) => &c.status,
+        None => &row.status,
+    };
+    let (start, end, starts_at, ends_at) = match e.occurrence.when {
+        OccurrenceTime::Timed {
+            start,
+            end,
+            starts_at,
+            ends_at,
+        } => (
+            wall_time(start),
+            end.map(wall_time),
+            Some(starts_at),
+            ends_at,
+        ),
+        OccurrenceTime::AllDay { first, last } => {
+            (first.to_string(), Some(last.to_string()), None, None)
+        }
+    };
+    Ok(OccurrenceView {
+        recurrence_id: e.occurrence.recurrence_id.to_string(),
+        start,
+        end,
+        time_zone: if is_all_day(row) {
+            None
+        } else {
+            row.time_zone.clone()
+        },
+        starts_at,
+        ends_at,
+        status: EventStatus::parse(status).ok_or_else(|| corrupt("occurrence status", status))?,
+        changed: e.change.is_some(),
+        sequence: e.change.map_or(row.sequence, |c| c.sequence),
+        note: e.change.and_then(|c| c.note.clone()),
+    })
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/events/{id}/occurrences", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)"), OccurrenceQuery),
+    responses(
+        (status = 200, description = "The occurrences that take a day of the window, in order (a single event: its one occurrence); moved ones where they now are", body = OccurrencePage),
+        (status = 400, description = "Invalid window or limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Needs a token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn occurrences(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+    query: actix_web::Result<web::Query<OccurrenceQuery>>,
+) -> actix_web::Result<HttpResponse> {
+    who.may(Action::Read, Target::Event { body_id: None })?;
+    let q = query?.into_inner();
+    let today = state.clock.now().date_naive();
+    let limit = q.limit.unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be 1 to 1000").into());
+    }
+    let days = |d: NaiveDate, n: i64| d.checked_add_signed(chrono::Duration::days(n));
+    let from = q.from.or_else(|| days(today, -31)).unwrap_or(today);
+    let to = q.to.or_else(|| days(from, 397)).unwrap_or(from);
+    for (field, date) in [("from", from), ("to", to)] {
+        if !YEARS.contains(&date.year()) {
+            return Err(AppError::invalid(
+                field,
+                format!("years are {} to {}", YEARS.start(), YEARS.end()),
+            )
+            .into());
+        }
+    }
+    if to < from {
+        return Err(AppError::invalid("to", "is before from").into());
+    }
+    if (to - from).num_days() > MAX_WINDOW_DAYS {
+        return Err(AppError::invalid(
+            "to",
+            format!("the window is at most {MAX_WINDOW_DAYS} days: ask for later occurrences with a later `from`"),
+        )
+        .into());
+    }
+    let id = id.into_inner();
+    let (version, page) = state
+        .db(move |conn| {
+            let scope = scope(conn, &id)?;
+            who.may(Action::Read, scope.target())?;
+            let row = scope.row;
+            let Some(series) = series_of(&row)? else {
+                // An approximate event has no occurrence to list.
+                return Ok((
+                    row.version,
+                    OccurrencePage {
+                        items: vec![],
+                        from,
+                        to,
+                        truncated: false,
+                    },
+                ));
+            };
+            let changes = store::occurrences::of_event(conn, &row.id)?;
+            let max = usize::try_from(limit).unwrap_or(MAX_OCCURRENCES);
+            let (items, truncated) = expand(&row, &series, &changes, from, to, max);
+            let items = items
+                .iter()
+                .map(|e| occurrence_view(&row, e))
+                .collect::<AppResult<Vec<_>>>()?;
+            Ok((
+                row.version,
+                OccurrencePage {
+                    items,
+                    from,
+                    to,
+                    truncated,
+                },
+            ))
+        })
+        .await?;
+    Ok(ok_with_etag(version, &page))
+}
+
+/// A change of one occurrence of a recurring event. Times are local wall
+/// times in the event's zone, under the same rules as the event's (a time in
+/// a daylight-saving gap is refused; one that occurs twice is the earlier
+/// unless an offset is given); dates for an all-day event.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OccurrenceInput {
+    /// New start: a local wall time (2025-07-08T15:00), or a date for an all-day event.
+    pub start: String,
+    /// New end: a local wall time, or the last day (inclusive) for an
+    /// all-day event. Default: the event's length.
+    #[serde(default)]
+    pub end: Option<String>,
+    /// Default: the event's status. `cancelled` cancels this occurrence only.
+    #[serde(default)]
+    pub status: Option<EventStatus>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The new times of one occurrence from its input.
+fn occurrence_times(
+    input: &OccurrenceInput,
+    series: &Series,
+    original: &OccurrenceTime,
+    errors: &mut Vec<FieldError>,
+) -> Option<OccurrenceTime> {
+    match (series.start(), original) {
+        (SeriesStart::AllDay { .. }, OccurrenceTime::AllDay { first, last }) => {
+            let length = *last - *first;
+            let date = |field: &str, text: &str, errors: &mut Vec<FieldError>| match text
+                .trim()
+                .parse::<NaiveDate>(
+            ) {
+                Ok(d) if YEARS.contains(&d.year()) => Some(d),
+                Ok(_) => {
+                    errors.push(FieldError::new(
+                        field,
+                        format!("years are {} to {}", YEARS.start(), YEARS.end()),
+                    ));
+                    None
+                }
+                Err(_) => {
+                    errors.push(FieldError::new(
+                            field,
+                            format!("`{text}` is not a date: an all-day event's occurrence is moved to dates, e.g. 2025-07-08"),
+                        ));
+                    None
+                }
+            };
+            let first = date("start", &input.start, errors);
+            let last = match &input.end {
+                Some(end) => date("end", end, errors),
+                None => first.and_then(|f| f.checked_add_signed(length)),
+            };
+            let (first, last) = (first?, last?);
+            if last < first {
+                errors.push(FieldError::new(
+                    "end",
+                    "the occurrence ends before it starts",
+                ));
+                return None;
+            }
+            Some(OccurrenceTime::AllDay { first, last })
+        }
+        (
+            SeriesStart::Timed { zone, .. },
+            OccurrenceTime::Timed {
+                starts_at, ends_at, ..
+            },
+        ) => {
+            let zone = *zone;
+            let local = |field: &str, text: &str, errors: &mut Vec<FieldError>| {
+                let (local, offset) = parse_wall_time(text)
+                    .map_err(|e| errors.push(FieldError::new(field, e)))
+                    .ok()?;
+                resolve_local(local, zone, offset)
+                    .map(|at| (local, at))
+                    .map_err(|e| errors.push(FieldError::new(field, e.to_string())))
+                    .ok()
+            };
+            let (start, start_at) = local("start", &input.start, errors)?;
+            let end = match &input.end {
+                Some(end) => Some(local("end", end, errors)?),
+                // The event's exact length (RFC 5545), when it has an end.
+                None => ends_at.map(|e| {
+                    let at = start_at + (e - *starts_at);
+                    (at.with_timezone(&zone).naive_local(), at)
+                }),
+            };
+            if let Some((end_local, end_at)) = end {
+                if end_at < start_at || end_local < start {
+                    errors.push(FieldError::new(
+                        "end",
+                        "the occurrence ends before it starts",
+                    ));
+                    return None;
+                }
+            }
+            Some(OccurrenceTime::Timed {
+                start,
+                end: end.map(|(l, _)| l),
+                starts_at: start_at,
+                ends_at: end.map(|(_, u)| u),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/events/{id}/occurrences/{recurrence_id}", tag = "events",
+    params(
+        ("id" = String, Path, description = "Event id (UUID)"),
+        ("recurrence_id" = String, Path, description = "The occurrence's original local start (2025-07-08T10:00), or date for an all-day event"),
+        ("If-Match" = String, Header, description = "ETag of the event's version being changed"),
+    ),
+    request_body = OccurrenceInput,
+    responses(
+        (status = 200, description = "The occurrence changed; ETag: the event's new version (its SEQUENCE does not change)", body = OccurrenceView),
+        (status = 201, description = "The occurrence changed for the first time", body = OccurrenceView),
+        (status = 400, description = "Invalid change, or the event does not recur", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Needs a token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours to change", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event, or no such occurrence (not given by the rule, or removed)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The event changed since If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_occurrence(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Authenticated,
+    path: web::Path<(String, String)>,
+    body: AppResult<JsonBody>,
+) -> AppResult<HttpResponse> {
+    if who.principal().is_none() {
+        who.may(Action::Update, Target::Event { body_id: None })?;
+    }
+    let body = body?.0;
+    let expected = expected_version(&req)?;
+    let ctx = write_context(&state, &who, &req);
+    let (id, recurrence_text) = path.into_inner();
+    let (created, version, view) = state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let scope = scope(conn, &id)?;
+                who.may(Action::Update, scope.target())?;
+                let input: OccurrenceInput = read(body)?;
+                let row = scope.row;
+                if row.version != expected {
+                    return Err(stale());
+                }
+                let series = series_of(&row)?
+                    .filter(Series::is_recurring)
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "recurrence_id",
+                            format!("event {} does not recur: change the event itself", row.id),
+                        )
+                    })?;
+                let all_day = is_all_day(&row);
+                let recurrence_id = RecurrenceId::parse(&recurrence_text, all_day)
+                    .map_err(|e| AppError::invalid("recurrence_id", e))?;
+                let original = series
+                    .occurrence(recurrence_id)
+                    .ok_or_else(|| AppError::not_found("occurrence", recurrence_id))?;
+                let mut errors = Vec::new();
+                let when = occurrence_times(&input, &series, &original, &mut errors);
+                let note = free_text("note", &input.note, 4000, &mut errors);
+                let (Some(when), true) = (when, errors.is_empty()) else {
+                    return Err(AppError::Validation(errors));
+                };
+                let status = input
+                    .status
+                    .map_or_else(|| row.status.clone(), |s| s.as_str().to_string());
+                let stored = store::occurrences::get(conn, &row.id, recurrence_id.local())?;
+                let (start_local, end_local, starts_at, ends_at) = match when {
+                    OccurrenceTime::Timed {
+                        start,
+                        end,
+                        starts_at,
+                        ends_at,
+                    } => (
+                        start,
+                        end,
+                        Some(starts_at.naive_utc()),
+                        ends_at.map(|e| e.naive_utc()),
+                    ),
+                    OccurrenceTime::AllDay { first, last } => (
+                        first.and_time(chrono::NaiveTime::MIN),
+                        Some(last.and_time(chrono::NaiveTime::MIN)),
+                        None,
+                        None,
+                    ),
+                };
+                let mut new = OccurrenceRow {
+                    event_id: row.id.clone(),
+                    recurrence_local: recurrence_id.local(),
+                    status,
+                    start_local,
+                    end_local,
+                    starts_at,
+                    ends_at,
+                    tzdata_version: starts_at.map(|_| tzdata_version().to_string()),
+                    note,
+                    sequence: 0,
+                    version: 1,
+                    created_at: ctx.at,
+                    updated_at: ctx.at,
+                };
+                if let Some(old) = &stored {
+                    // Calendars take a changed occurrence only when its SEQUENCE rose.
+                    let moved = old.start_local != new.start_local
+                        || old.end_local != new.end_local
+                        || old.starts_at != new.starts_at
+                        || old.ends_at != new.ends_at
+                        || old.status != new.status;
+                    new.sequence = old.sequence + i32::from(moved);
+                    new.version = old.version;
+                    new.created_at = old.created_at;
+                    new.tzdata_version = if new.starts_at == old.starts_at {
+                        old.tzdata_version.clone()
+                    } else {
+                        new.tzdata_version
+                    };
+                    let unchanged = OccurrenceRow {
+                        updated_at: old.updated_at,
+                        ..new.clone()
+                    } == *old;
+                    if unchanged {
+                        new.updated_at = old.updated_at;
+                    } else {
+                        new.version += 1;
+                    }
+                }
+                let changed = stored.as_ref() != Some(&new);
+                let row = if changed {
+                    store::occurrences::write(conn, &ctx, stored.as_ref(), &new)?;
+                    // The event's days cover its occurrences where they now
+                    // are; its version moves, its SEQUENCE does not.
+                    let changes = store::occurrences::of_event(conn, &row.id)?;
+                    let moved: Vec<Moved> = changes.iter().map(|c| moved_of(c, all_day)).collect();
+                    let (earliest, latest) = series.span(&moved);
+                    let spanned = EventRow {
+                        earliest: Some(earliest),
+                        latest: Some(latest),
+                        ..row.clone()
+                    };
+                    if spanned != row {
+                        match store::events::update(conn, &ctx, row, spanned, expected)? {
+                            Versioned::Written(r) => r,
+                            Versioned::Unchanged(_) | Versioned::Stale => return Err(stale()),
+                        }
+                    } else {
+                        store::events::bump_version(conn, &row.id, expected, ctx.at)?
+                            .ok_or_else(stale)?
+                    }
+                } else {
+                    row
+                };
+                let expanded = Expanded {
+                    occurrence: Occurrence {
+                        recurrence_id,
+                        when: moved_of(&new, all_day).when,
+                        moved: true,
+                    },
+                    change: Some(&new),
+                };
+                let view = occurrence_view(&row, &expanded)?;
+                Ok((stored.is_none(), row.version, view))
+            })
+        })
+        .await?;
+    let status = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(with_etag(status, version).json(view))
 }
 
 #[cfg(test)]

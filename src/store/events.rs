@@ -12,7 +12,7 @@ use crate::db::schema::{
     programmes,
 };
 use crate::db::Conn;
-use crate::domain::kinds::EventOrganisationRole;
+use crate::domain::kinds::{EventOrganisationRole, EventSchedule, EventStatus};
 
 #[derive(
     Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Identifiable, Serialize,
@@ -68,8 +68,8 @@ pub fn by_key(conn: &mut Conn, key: &str) -> QueryResult<Option<EventRow>> {
 }
 
 /// Whether `new` moves `old` for a calendar: a change of date, time, zone,
-/// instant (new zone rules), recurrence or status. Calendar clients only take
-/// an update whose SEQUENCE rose (RFC 5545).
+/// instant (new zone rules), recurrence (rule or removed occurrences) or
+/// status. Calendar clients only take an update whose SEQUENCE rose (RFC 5545).
 pub fn rescheduled(old: &EventRow, new: &EventRow) -> bool {
     old.start_local != new.start_local
         || old.end_local != new.end_local
@@ -79,6 +79,7 @@ pub fn rescheduled(old: &EventRow, new: &EventRow) -> bool {
         || old.earliest != new.earliest
         || old.latest != new.latest
         || old.recurrence != new.recurrence
+        || old.exdates != new.exdates
         || old.status != new.status
 }
 
@@ -292,6 +293,90 @@ pub fn organisers_of(conn: &mut Conn, event_ids: &[String]) -> QueryResult<Vec<(
         .filter(event_organisations::role.eq(EventOrganisationRole::Organiser.as_str()))
         .order(organisations::key.asc())
         .select((event_organisations::event_id, organisations::key))
+        .load(conn)
+}
+
+/// Ids of the organisations that organise an event.
+pub fn organiser_ids(conn: &mut Conn, event_id: &str) -> QueryResult<Vec<String>> {
+    event_organisations::table
+        .filter(event_organisations::event_id.eq(event_id))
+        .filter(event_organisations::role.eq(EventOrganisationRole::Organiser.as_str()))
+        .order(event_organisations::organisation_id.asc())
+        .select(event_organisations::organisation_id)
+        .load(conn)
+}
+
+/// Events that could clash with another one: neither cancelled nor
+/// approximate, other than `except`, with a day in [from, to] (the
+/// events_dates index), by first day.
+macro_rules! clash_candidates {
+    ($query:expr, $except:expr, $from:expr, $to:expr) => {
+        $query
+            .filter(events::id.ne($except))
+            .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+            .filter(events::schedule.ne(EventSchedule::Approximate.as_str()))
+            .filter(events::earliest.le($to))
+            .filter(events::latest.ge($from))
+    };
+}
+
+/// Events that could clash with another one and share an organiser of it
+/// (`organisation_ids`): each with the common organisation's key, at most
+/// `limit` rows, by first day.
+pub fn busy_candidates(
+    conn: &mut Conn,
+    organisation_ids: &[String],
+    except: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<(EventRow, String)>> {
+    if organisation_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let query = event_organisations::table
+        .inner_join(events::table)
+        .inner_join(organisations::table)
+        .filter(event_organisations::organisation_id.eq_any(organisation_ids))
+        .filter(event_organisations::role.eq(EventOrganisationRole::Organiser.as_str()));
+    clash_candidates!(query, except, from, to)
+        .order((
+            events::earliest.asc(),
+            events::id.asc(),
+            organisations::key.asc(),
+        ))
+        .limit(limit)
+        .select((EventRow::as_select(), organisations::key))
+        .load(conn)
+}
+
+/// Events that could clash with another one and have a venue, in one of
+/// `cities` (as stored) or in no city when `cities` is given; at most
+/// `limit`, by first day. The venue itself is compared by the caller
+/// (case folding beyond ASCII is not SQL's on SQLite).
+pub fn venue_candidates(
+    conn: &mut Conn,
+    cities: Option<&[String]>,
+    except: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let query = events::table
+        .filter(events::venue.is_not_null())
+        .into_boxed();
+    let mut query = clash_candidates!(query, except, from, to);
+    if let Some(cities) = cities {
+        query = query.filter(
+            events::city
+                .is_null()
+                .or(events::city.eq_any(cities.to_vec())),
+        );
+    }
+    query
+        .order((events::earliest.asc(), events::id.asc()))
+        .limit(limit)
+        .select(EventRow::as_select())
         .load(conn)
 }
 
