@@ -409,6 +409,60 @@ diesel::joinable!(status_reports -> parties (party_id));
 diesel::joinable!(status_reports -> decisions (decision_id));
 diesel::joinable!(evidence -> status_reports (status_report_id));
 
+diesel::table! {
+    reminder_policies (id) {
+        id -> Text,
+        programme_id -> Nullable<Text>,
+        offsets -> Text,
+        fields -> Text,
+        overdue_every_days -> Integer,
+        deputies_after_days -> Integer,
+        secretariat_after_days -> Integer,
+        send_hour -> Integer,
+        skip_weekends -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        dedupe_key -> Text,
+        kind -> Text,
+        contact_id -> Nullable<Text>,
+        recipient -> Text,
+        language -> Text,
+        time_zone -> Text,
+        programme_id -> Nullable<Text>,
+        item_kind -> Nullable<Text>,
+        item_id -> Nullable<Text>,
+        occurrence -> Text,
+        due_on -> Nullable<Date>,
+        offset_days -> Nullable<Integer>,
+        payload -> Text,
+        send_after -> Timestamp,
+        state -> Text,
+        attempts -> Integer,
+        lease_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        message_id -> Text,
+        digest_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    body_secretariats (body_id, contact_id) {
+        body_id -> Text,
+        contact_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     parties,
     organisations,
@@ -441,6 +495,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     obligation_occurrences,
     lead_times,
     calendar_feeds,
+    reminder_policies,
+    notifications,
+    body_secretariats,
 );
 
 diesel::table! {

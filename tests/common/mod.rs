@@ -247,4 +247,7 @@ pub const TABLES: &[&str] = &[
     "obligation_occurrences",
     "lead_times",
     "calendar_feeds",
+    "reminder_policies",
+    "notifications",
+    "body_secretariats",
 ];

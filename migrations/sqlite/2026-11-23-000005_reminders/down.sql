@@ -1,0 +1,3 @@
+DROP TABLE body_secretariats;
+DROP TABLE notifications;
+DROP TABLE reminder_policies;
