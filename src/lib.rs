@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod notify;
 pub mod server;
 pub mod store;
 pub mod tzdata;

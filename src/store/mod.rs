@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bodies;
 pub mod events;
 pub mod feeds;
+pub mod notifications;
 pub mod lead_times;
 pub mod obligations;
 pub mod occurrences;
