@@ -462,6 +462,19 @@ fn an_all_day_series_moves_an_occurrence_by_dates() {
     ));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"][0]["field"], "start");
+    // Deleting the event deletes its changed occurrences, audited.
+    let res = s
+        .client
+        .delete(s.server.url(&format!("/api/v1/events/{id}")))
+        .bearer_auth(&admin)
+        .header("if-match", format!("\"{}\"", version_of(&series) + 1))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        audit_actions(&s, &admin, "event_occurrence"),
+        ["create", "delete"]
+    );
 }
 
 #[test]
@@ -1045,4 +1058,26 @@ fn a_recurring_event_whose_third_occurrence_overlaps_is_a_warning() {
         get_event(&s, &id_of(&series), &admin)["conflicts"],
         json!([])
     );
+}
+
+#[test]
+fn the_openapi_description_has_the_occurrence_routes_and_the_conflicts() {
+    let s = Setup::new();
+    let spec: Value = s.get("/api/v1/openapi.json", None).json().unwrap();
+    let paths = &spec["paths"];
+    assert!(paths["/api/v1/events/{id}/occurrences"]["get"].is_object());
+    assert!(paths["/api/v1/events/{id}/occurrences/{recurrence_id}"]["put"].is_object());
+    let schemas = &spec["components"]["schemas"];
+    for name in [
+        "Conflict",
+        "ConflictKind",
+        "OccurrenceView",
+        "OccurrencePage",
+        "OccurrenceInput",
+    ] {
+        assert!(schemas[name].is_object(), "{name} missing");
+    }
+    assert!(schemas["EventView"]["properties"]["conflicts"].is_object());
+    assert!(schemas["EventInput"]["properties"]["rrule"].is_object());
+    assert!(schemas["EventInput"]["properties"]["exdates"].is_object());
 }

@@ -152,7 +152,7 @@ pub struct EventView {
     /// Warnings, not errors: other events of a common organiser, or at the same
     /// venue, at an overlapping time. Given with one event (GET, POST, PUT,
     /// PATCH), never in list pages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<Vec<Conflict>>,
 }
 

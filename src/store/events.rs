@@ -557,7 +557,8 @@ pub fn replace_fulfils(
     Ok(true)
 }
 
-/// Deletes an event still at version `expected`, with its links, each audited.
+/// Deletes an event still at version `expected`, with its links and changed
+/// occurrences, each audited.
 /// Returns false when the event changed meanwhile.
 pub fn delete(
     conn: &mut Conn,
@@ -576,6 +577,10 @@ pub fn delete(
         unlink_organisation(conn, ctx, old)?;
     }
     replace_fulfils(conn, ctx, &stored.id.clone(), &[])?;
+    // The database would cascade them; deleted here so the audit log has them.
+    for change in super::occurrences::of_event(conn, &stored.id)? {
+        super::occurrences::delete(conn, ctx, &change)?;
+    }
     Ok(delete_versioned!(
         conn,
         ctx,
