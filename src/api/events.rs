@@ -1110,21 +1110,21 @@ pub async fn delete(
 }
 
 /// The exdates of a stored event, as the API writes them.
-fn stored_exdates(row: &EventRow) -> AppResult<Vec<String>> {
+pub(crate) fn stored_exdates(row: &EventRow) -> AppResult<Vec<String>> {
     match row.exdates.as_deref() {
         None => Ok(vec![]),
         Some(text) => serde_json::from_str(text).map_err(|e| corrupt("event exdates", e)),
     }
 }
 
-fn is_all_day(row: &EventRow) -> bool {
+pub(crate) fn is_all_day(row: &EventRow) -> bool {
     row.schedule == EventSchedule::AllDay.as_str()
 }
 
 /// The first occurrence of an event, on which a rule is anchored; None for
 /// an approximate or undated event. For an all-day event it is the days of
 /// `when` (a recurring event's earliest/latest span the whole series).
-fn series_start(row: &EventRow) -> Option<SeriesStart> {
+pub(crate) fn series_start(row: &EventRow) -> Option<SeriesStart> {
     match EventSchedule::parse(&row.schedule)? {
         EventSchedule::Timed => Some(SeriesStart::Timed {
             start: row.start_local?,
@@ -1146,7 +1146,7 @@ fn series_start(row: &EventRow) -> Option<SeriesStart> {
 
 /// The series of a stored event (a single event is a series of one); None
 /// for an approximate or undated event.
-fn series_of(row: &EventRow) -> AppResult<Option<Series>> {
+pub(crate) fn series_of(row: &EventRow) -> AppResult<Option<Series>> {
     let Some(start) = series_start(row) else {
         return Ok(None);
     };
@@ -1163,7 +1163,7 @@ fn series_of(row: &EventRow) -> AppResult<Option<Series>> {
 }
 
 /// A changed occurrence as the series sees it.
-fn moved_of(o: &OccurrenceRow, all_day: bool) -> Moved {
+pub(crate) fn moved_of(o: &OccurrenceRow, all_day: bool) -> Moved {
     let when = if all_day {
         let first = o.start_local.date();
         OccurrenceTime::AllDay {

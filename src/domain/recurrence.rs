@@ -382,10 +382,12 @@ fn parse_rule(text: &str, start: &SeriesStart) -> Result<Rule, String> {
         .parse()
         .map_err(|e| format!("is not a recurrence rule: {}", crate_message(&e)))?;
     match parsed.get_freq() {
-        Frequency::Secondly | Frequency::Minutely | Frequency::Hourly => return Err(format!(
+        Frequency::Secondly | Frequency::Minutely | Frequency::Hourly => {
+            return Err(format!(
             "FREQ={} is not allowed: events recur at most daily (DAILY, WEEKLY, MONTHLY or YEARLY)",
             parsed.get_freq()
-        )),
+        ))
+        }
         _ => {}
     }
     if start.is_all_day()
