@@ -21,6 +21,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub status: StatusSettings,
+    pub mail: MailSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +56,136 @@ pub struct LogSettings {
 #[serde(deny_unknown_fields)]
 pub struct StatusSettings {
     pub due_soon_days: u32,
+}
+
+/// How notifications leave: through an SMTP server, or as .eml files in a
+/// folder (the demo and development, with no mail server).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    /// The sender: `accord@example.org` or `Accord <accord@example.org>`.
+    pub from: String,
+    /// The right-hand side of the Message-IDs fixed when rows are queued.
+    pub message_id_domain: String,
+    pub smtp: SmtpSettings,
+    pub file: FileMailSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    Smtp,
+    File,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Credentials, both or neither.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Connections kept open to the server.
+    pub pool_max: u32,
+    /// Seconds to wait for the server at each step of a conversation.
+    pub timeout_secs: u64,
+}
+
+// By hand: the password must not reach a log through `{:?}`.
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("pool_max", &self.pool_max)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text: a relay on the same machine or network only.
+    None,
+    /// STARTTLS required (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMailSettings {
+    /// The folder the file transport writes one .eml per message into.
+    pub dir: PathBuf,
+}
+
+impl MailSettings {
+    /// Values that parse but cannot work: (key, reason).
+    fn problem(&self) -> Option<(&'static str, String)> {
+        if let Err(e) = self.from.parse::<lettre::message::Mailbox>() {
+            return Some((
+                "mail.from",
+                format!(
+                    "= {:?} is not an address such as \"Accord <accord@example.org>\": {e}",
+                    self.from
+                ),
+            ));
+        }
+        let domain = &self.message_id_domain;
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if domain.len() > 253 || !domain.split('.').all(label_ok) {
+            return Some((
+                "mail.message_id_domain",
+                format!("= {domain:?} is not a domain name such as accord.example.org"),
+            ));
+        }
+        let smtp = &self.smtp;
+        if self.transport == MailTransport::Smtp {
+            if smtp.host.trim().is_empty() {
+                return Some(("mail.smtp.host", "is empty".into()));
+            }
+            if smtp.port == 0 {
+                return Some(("mail.smtp.port", "= 0 is not a port".into()));
+            }
+        }
+        if smtp.username.is_some() != smtp.password.is_some() {
+            return Some((
+                "mail.smtp.username",
+                "and mail.smtp.password go together: give both or neither".into(),
+            ));
+        }
+        if smtp.pool_max == 0 {
+            return Some((
+                "mail.smtp.pool_max",
+                "= 0: the pool needs at least one connection".into(),
+            ));
+        }
+        if smtp.timeout_secs == 0 {
+            return Some((
+                "mail.smtp.timeout_secs",
+                "= 0: give at least 1 second".into(),
+            ));
+        }
+        if self.transport == MailTransport::File && self.file.dir.as_os_str().is_empty() {
+            return Some(("mail.file.dir", "is empty".into()));
+        }
+        None
+    }
 }
 
 /// Where extra settings come from, besides the defaults and the environment.
@@ -131,8 +262,7 @@ impl Settings {
             );
         }
         let public = self.server.public_url.trim_end_matches('/');
-        if !public.is_empty() && !(public.starts_with("http://") || public.starts_with("https://"))
-        {
+        if !(public.is_empty() || public.starts_with("http://") || public.starts_with("https://")) {
             return bad(
                 "server.public_url",
                 format!("= {public:?} is not an http(s) URL such as https://accord.example.org"),
@@ -164,6 +294,9 @@ impl Settings {
                 "status.due_soon_days",
                 format!("= {} is more than a year", self.status.due_soon_days),
             );
+        }
+        if let Some((key, reason)) = self.mail.problem() {
+            return bad(key, reason);
         }
         Ok(())
     }
@@ -266,6 +399,43 @@ mod tests {
         assert!(e.contains("database.url"), "{e}");
         let e = load("[log]\nlevel = \"=[\"\n").unwrap_err().to_string();
         assert!(e.contains("log.level"), "{e}");
+    }
+
+    #[test]
+    fn mail_defaults_to_files_and_checks_its_values() {
+        let s = load("").unwrap();
+        assert_eq!(s.mail.transport, MailTransport::File);
+        assert_eq!(s.mail.message_id_domain, "accord.local");
+        assert_eq!(s.mail.file.dir, PathBuf::from("mail-out"));
+        let s = load(
+            "[mail]\ntransport = \"smtp\"\nfrom = \"Секретариат <sec@example.org>\"\n\
+             [mail.smtp]\nhost = \"mx\"\nport = 465\ntls = \"implicit\"\n\
+             username = \"u\"\npassword = \"hunter2\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.mail.smtp.tls, SmtpTls::Implicit);
+        assert!(!format!("{:?}", s.mail).contains("hunter2"));
+        for (toml, key) in [
+            ("[mail]\ntransport = \"sendmail\"\n", "mail.transport"),
+            ("[mail]\nfrom = \"not an address\"\n", "mail.from"),
+            ("[mail]\nfrom = \"a@b\\r\\nBcc: x@y\"\n", "mail.from"),
+            (
+                "[mail]\nmessage_id_domain = \"a>b\"\n",
+                "mail.message_id_domain",
+            ),
+            ("[mail.smtp]\ntls = \"ssl\"\n", "mail.smtp.tls"),
+            ("[mail.smtp]\nusername = \"u\"\n", "mail.smtp.username"),
+            ("[mail.smtp]\npool_max = 0\n", "mail.smtp.pool_max"),
+            ("[mail.smtp]\ntimeout_secs = 0\n", "mail.smtp.timeout_secs"),
+            ("[mail.smtp]\nhostname = \"x\"\n", "mail.smtp.hostname"),
+            (
+                "[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \" \"\n",
+                "mail.smtp.host",
+            ),
+        ] {
+            let e = load(toml).unwrap_err().to_string();
+            assert!(e.contains(key), "{toml}: {e}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 
-use super::{Calendar, Entry, EntryStatus, Occurrence, When};
+use super::{Calendar, Entry, EntryStatus, Method, Occurrence, Party, When};
 use crate::domain::kinds::EventSchedule;
 use crate::domain::timeframe::notice_deadline;
 use crate::domain::zone::{parse_wall_time, parse_zone};
@@ -393,6 +393,30 @@ fn lead_time_entries(l: &LeadTime, anchor: &Anchor, lang: Language, base: &str) 
             })
         })
         .collect()
+}
+
+/// The iTIP message (METHOD:REQUEST or CANCEL) about one event for one
+/// attendee, with the UID, SEQUENCE and times the feeds give it: what the
+/// planner attaches to event emails. `changes` are the event's changed
+/// occurrences (any others are ignored). Empty when the event has no days to
+/// show (known only to a month, quarter or year).
+pub fn event_invitation(
+    e: &EventRow,
+    changes: &[OccurrenceChange],
+    lang: Language,
+    base: &str,
+    organizer: &Party,
+    attendee: &Party,
+    method: Method,
+) -> Option<String> {
+    let mine: Vec<&OccurrenceChange> = changes.iter().filter(|c| c.event_id == e.id).collect();
+    let entries = event_entries(e, &mine, lang, base);
+    if entries.is_empty() {
+        return None;
+    }
+    Some(super::ics::invitation(
+        &entries, organizer, attendee, method,
+    ))
 }
 
 /// The calendar of a feed, and the last change of what it shows.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
-use super::{Calendar, Entry, EntryStatus, Occurrence, When};
+use super::{Calendar, Entry, EntryStatus, Method, Occurrence, Party, When};
 
 /// Octets of a physical line, CRLF not counted (RFC 5545, 3.1).
 const LINE_OCTETS: usize = 75;
@@ -28,6 +28,62 @@ const SERIES_YEARS: u64 = 10;
 
 /// The calendar as an iCalendar stream (CRLF line ends, folded at 75 octets).
 pub fn render(calendar: &Calendar) -> String {
+    write(calendar, None)
+}
+
+/// Who sends an iTIP message and to whom (RFC 5546).
+struct Scheduling<'a> {
+    method: Method,
+    organizer: &'a Party,
+    attendee: &'a Party,
+}
+
+/// An iTIP message (RFC 5546) about one event for one attendee, to attach to
+/// an email: METHOD:REQUEST for an invitation or a change, METHOD:CANCEL when
+/// the event will not take place. `entries` are the event as the feeds give
+/// it (the series, then any changed occurrences: one UID), so a client files
+/// the email's event under the feed's one and a higher SEQUENCE replaces it.
+///
+/// A CANCEL marks every entry STATUS:CANCELLED; an entry not cancelled
+/// already (an event deleted rather than cancelled) gets SEQUENCE + 1, so the
+/// cancellation outranks the last request. PUBLISH is treated as REQUEST.
+pub fn invitation(
+    entries: &[Entry],
+    organizer: &Party,
+    attendee: &Party,
+    method: Method,
+) -> String {
+    let method = match method {
+        Method::Publish => Method::Request,
+        m => m,
+    };
+    let entries = entries
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            if method == Method::Cancel && e.status != EntryStatus::Cancelled {
+                e.status = EntryStatus::Cancelled;
+                e.sequence = e.sequence.max(0).saturating_add(1);
+            }
+            e
+        })
+        .collect();
+    let calendar = Calendar {
+        name: String::new(),
+        refresh: chrono::Duration::zero(),
+        entries,
+    };
+    write(
+        &calendar,
+        Some(&Scheduling {
+            method,
+            organizer,
+            attendee,
+        }),
+    )
+}
+
+fn write(calendar: &Calendar, scheduling: Option<&Scheduling>) -> String {
     let mut w = Writer::default();
     w.raw("BEGIN", &[], "VCALENDAR");
     w.raw("VERSION", &[], "2.0");
@@ -37,20 +93,36 @@ pub fn render(calendar: &Calendar) -> String {
         concat!("-//accord//accord ", env!("CARGO_PKG_VERSION"), "//EN"),
     );
     w.raw("CALSCALE", &[], "GREGORIAN");
-    w.raw("METHOD", &[], "PUBLISH");
-    w.text("NAME", &calendar.name);
-    w.text("X-WR-CALNAME", &calendar.name);
-    let refresh = duration(calendar.refresh);
-    w.raw("REFRESH-INTERVAL", &[("VALUE", "DURATION")], &refresh);
-    w.raw("X-PUBLISHED-TTL", &[], &refresh);
+    match scheduling {
+        Some(s) => w.raw("METHOD", &[], s.method.as_str()),
+        None => {
+            w.raw("METHOD", &[], Method::Publish.as_str());
+            // A feed's name and polling interval mean nothing in a message.
+            w.text("NAME", &calendar.name);
+            w.text("X-WR-CALNAME", &calendar.name);
+            let refresh = duration(calendar.refresh);
+            w.raw("REFRESH-INTERVAL", &[("VALUE", "DURATION")], &refresh);
+            w.raw("X-PUBLISHED-TTL", &[], &refresh);
+        }
+    }
     for (zone, span) in zone_spans(calendar).into_values() {
         vtimezone(&mut w, zone, span);
     }
     for entry in &calendar.entries {
-        vevent(&mut w, calendar, entry);
+        vevent(&mut w, calendar, entry, scheduling);
     }
     w.raw("END", &[], "VCALENDAR");
     w.out
+}
+
+/// ORGANIZER or ATTENDEE: `mailto:` the address, CN the name.
+fn party(w: &mut Writer, name: &str, who: &Party, extra: &[(&str, &str)]) {
+    let mut params: Vec<(&str, &str)> = Vec::with_capacity(extra.len() + 1);
+    if let Some(cn) = who.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        params.push(("CN", cn));
+    }
+    params.extend_from_slice(extra);
+    w.raw(name, &params, &format!("mailto:{}", who.email.trim()));
 }
 
 #[derive(Default)]
@@ -306,7 +378,7 @@ fn unclear_wall_time(t: NaiveDateTime, zone: Tz) -> Option<DateTime<Utc>> {
     }
 }
 
-fn vevent(w: &mut Writer, calendar: &Calendar, entry: &Entry) {
+fn vevent(w: &mut Writer, calendar: &Calendar, entry: &Entry, scheduling: Option<&Scheduling>) {
     w.raw("BEGIN", &[], "VEVENT");
     w.text("UID", &entry.uid);
     w.raw("DTSTAMP", &[], &utc_stamp(entry.last_modified));
@@ -333,6 +405,21 @@ fn vevent(w: &mut Writer, calendar: &Calendar, entry: &Entry) {
     }
     if let Some(url) = &entry.url {
         w.raw("URL", &[], url);
+    }
+    if let Some(s) = scheduling {
+        party(w, "ORGANIZER", s.organizer, &[]);
+        // accord reads no replies: the attendee is told, not asked to answer.
+        party(
+            w,
+            "ATTENDEE",
+            s.attendee,
+            &[
+                ("CUTYPE", "INDIVIDUAL"),
+                ("ROLE", "REQ-PARTICIPANT"),
+                ("PARTSTAT", "NEEDS-ACTION"),
+                ("RSVP", "FALSE"),
+            ],
+        );
     }
     if !entry.categories.is_empty() {
         let list: Vec<String> = entry.categories.iter().map(|c| escape_text(c)).collect();
@@ -1127,6 +1214,97 @@ mod tests {
                 "TZID:Asia/Almaty",
                 "TZID:Europe/Berlin"
             ]
+        );
+    }
+
+    fn parties() -> (Party, Party) {
+        (
+            Party {
+                email: "secretariat@example.org".to_string(),
+                name: Some("Секретариат; комиссии".to_string()),
+            },
+            Party {
+                email: "aigerim@example.kz".to_string(),
+                name: Some("Әйгерім \"Ә\"\r\nATTENDEE:mailto:x@y".to_string()),
+            },
+        )
+    }
+
+    #[test]
+    fn invitations_are_itip_requests_with_organizer_and_attendee() {
+        let (organizer, attendee) = parties();
+        let mut e = entry(
+            "event-1@accord",
+            "Opening",
+            timed(
+                "2025-06-10 10:00",
+                "2025-06-10 12:00",
+                chrono_tz::Asia::Almaty,
+            ),
+        );
+        e.sequence = 2;
+        let ics = invitation(&[e], &organizer, &attendee, Method::Request);
+        let lines = unfold(&ics);
+        assert!(lines.contains(&"METHOD:REQUEST".to_string()), "{ics}");
+        assert!(!lines.iter().any(|l| l.starts_with("X-WR-CALNAME")
+            || l.starts_with("NAME")
+            || l.starts_with("REFRESH-INTERVAL")));
+        for expected in [
+            "UID:event-1@accord",
+            "SEQUENCE:2",
+            "STATUS:CONFIRMED",
+            "ORGANIZER;CN=\"Секретариат; комиссии\":mailto:secretariat@example.org",
+            // The quote and the CR LF in the name are dropped: no property of its own.
+            "ATTENDEE;CN=\"Әйгерім ӘATTENDEE:mailto:x@y\";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;\
+             PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:aigerim@example.kz",
+            "DTSTART;TZID=Asia/Almaty:20250610T100000",
+        ] {
+            let expected = expected.to_string();
+            assert!(lines.contains(&expected), "{expected} in {ics}");
+        }
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("ATTENDEE")).count(),
+            1
+        );
+        assert_eq!(ics.matches("BEGIN:VTIMEZONE").count(), 1);
+    }
+
+    #[test]
+    fn a_cancel_is_cancelled_and_outranks_the_last_request() {
+        let (organizer, attendee) = parties();
+        let mut live = entry(
+            "event-2@accord",
+            "Concert",
+            When::AllDay {
+                first: d("2025-10-07"),
+                last: d("2025-10-07"),
+            },
+        );
+        live.sequence = 4;
+        // Deleted while still confirmed: the cancel must be newer than SEQUENCE 4.
+        let ics = invitation(&[live.clone()], &organizer, &attendee, Method::Cancel);
+        let lines = unfold(&ics);
+        for expected in ["METHOD:CANCEL", "STATUS:CANCELLED", "SEQUENCE:5"] {
+            assert!(lines.contains(&expected.to_string()), "{expected} in {ics}");
+        }
+        // Cancelled through the API: the event's own SEQUENCE already rose.
+        let mut cancelled = live;
+        cancelled.status = EntryStatus::Cancelled;
+        cancelled.sequence = 5;
+        let again = invitation(&[cancelled], &organizer, &attendee, Method::Cancel);
+        assert_eq!(ics, again);
+        // PUBLISH is not a scheduling method.
+        let (organizer, attendee) = parties();
+        let e = entry(
+            "e@accord",
+            "x",
+            When::AllDay {
+                first: d("2025-10-07"),
+                last: d("2025-10-07"),
+            },
+        );
+        assert!(
+            invitation(&[e], &organizer, &attendee, Method::Publish).contains("METHOD:REQUEST\r\n")
         );
     }
 

@@ -73,3 +73,34 @@ pub enum EntryStatus {
     Confirmed,
     Cancelled,
 }
+
+/// What an iCalendar object is for (RFC 5546, 1.4): a feed or download
+/// (PUBLISH), or a scheduling message sent by email (REQUEST, CANCEL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    #[default]
+    Publish,
+    /// An invitation, or an update of one (a higher SEQUENCE replaces it).
+    Request,
+    /// The event will not take place.
+    Cancel,
+}
+
+impl Method {
+    /// The value of METHOD, and of the `method` parameter of the email's
+    /// text/calendar part (RFC 6047, 2.4), which must be the same.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Method::Publish => "PUBLISH",
+            Method::Request => "REQUEST",
+            Method::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// An ORGANIZER or ATTENDEE (a calendar user): an email address and a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    pub email: String,
+    pub name: Option<String>,
+}

@@ -3,7 +3,9 @@
 //! `store` as the API; nothing here is reached from HTTP handlers except the
 //! re-planning hooks that run inside their transactions.
 
+pub mod mailer;
 pub mod payload;
+pub mod templates;
 
 /// Why a delivery failed, as the worker must treat it.
 #[derive(Debug, Clone, PartialEq, Eq)]
