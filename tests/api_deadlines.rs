@@ -479,6 +479,21 @@ fn a_lead_time_on_an_event_moves_when_the_event_moves() {
         .iter()
         .map(|d| (d["title_display"].clone(), d["due_on"].clone()))
         .collect();
+    // The event itself lists its deadlines, moved too.
+    let shown = get_json(&s, &format!("/api/v1/events/{event}"), Some(&admin));
+    let on_event: Vec<(Value, Value)> = shown["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["title_display"].clone(), d["due_on"].clone()))
+        .collect();
+    assert_eq!(
+        on_event,
+        vec![
+            (json!("Список делегации"), json!("2025-05-02")),
+            (json!("Confirm arrival"), json!("2025-06-18")),
+        ]
+    );
     // The end moved to 2 July: 14 days before is 18 June.
     assert_eq!(
         listed,

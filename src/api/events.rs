@@ -146,6 +146,9 @@ pub struct EventView {
     /// Calendar SEQUENCE (RFC 5545): rises on every change of date, time, zone,
     /// rule, removed occurrences or status (not on a change of one occurrence).
     pub sequence: i32,
+    /// Deadlines derived from the event (lead times: "delegation list 60 days
+    /// before the start"), with their due dates; they move when the event moves.
+    pub deadlines: Vec<super::lead_times::DeadlineView>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -401,11 +404,14 @@ fn views(conn: &mut Conn, rows: Vec<EventRow>, lang: Language) -> AppResult<Vec<
     let codes: BTreeMap<String, String> = store::parties::codes_of(conn, &party_ids)?
         .into_iter()
         .collect();
+    let mut deadlines =
+        super::lead_times::deadlines_of_events(conn, &rows.iter().collect::<Vec<_>>(), lang)?;
     rows.into_iter()
         .map(|row| {
             let organisers = organisers.remove(&row.id).unwrap_or_default();
             let fulfils = fulfils.remove(&row.id).unwrap_or_default();
-            view(row, &codes, organisers, fulfils, lang)
+            let deadlines = deadlines.remove(&row.id).unwrap_or_default();
+            view(row, &codes, organisers, fulfils, deadlines, lang)
         })
         .collect()
 }
@@ -430,6 +436,7 @@ fn view(
     codes: &BTreeMap<String, String>,
     organisers: Vec<String>,
     fulfils: Vec<String>,
+    deadlines: Vec<super::lead_times::DeadlineView>,
     lang: Language,
 ) -> AppResult<EventView> {
     let title = LocalizedText::from_json(&row.title).map_err(|e| corrupt("event title", e))?;
@@ -468,6 +475,7 @@ fn view(
         rrule: row.recurrence,
         exdates,
         sequence: row.sequence,
+        deadlines,
         version: row.version,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
@@ -1098,6 +1106,13 @@ pub async fn delete(
             crate::db::write_transaction(conn, |conn| {
                 let scope = scope(conn, &id)?;
                 who.may(Action::Delete, scope.target())?;
+                // Its lead times go with it, each deletion audited (not a silent cascade).
+                store::lead_times::delete_of_anchor(
+                    conn,
+                    &ctx,
+                    crate::domain::deadlines::AnchorKind::Event,
+                    &scope.row.id,
+                )?;
                 if store::events::delete(conn, &ctx, scope.row, expected)? {
                     Ok(())
                 } else {
