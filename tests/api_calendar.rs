@@ -577,3 +577,140 @@ fn one_event_downloads_as_ics() {
         .unwrap();
     assert_eq!(problem(res).0, StatusCode::NOT_FOUND);
 }
+
+fn put_occurrence(s: &Setup, token: &str, event_id: &str, recurrence_id: &str, body: Value) {
+    let version = s
+        .get(&format!("/api/v1/events/{event_id}"), Some(token))
+        .json::<Value>()
+        .unwrap()["version"]
+        .clone();
+    let res = s
+        .client
+        .put(s.server.url(&format!(
+            "/api/v1/events/{event_id}/occurrences/{recurrence_id}"
+        )))
+        .bearer_auth(token)
+        .header("if-match", format!("\"{version}\""))
+        .json(&body)
+        .send()
+        .unwrap();
+    assert!(
+        res.status().is_success(),
+        "PUT occurrence {recurrence_id}: {}",
+        res.text().unwrap()
+    );
+}
+
+#[test]
+fn a_series_with_an_exdate_a_moved_and_a_cancelled_occurrence_and_derived_deadlines_in_a_feed() {
+    let s = Setup::new();
+    let admin = s.token("admin");
+    let series = create_event(
+        &s,
+        &admin,
+        json!({"title": {"en": "Masterclass"}, "kind": "other", "status": "confirmed",
+               "start": "2025-10-14T10:00", "end": "2025-10-14T11:00", "time_zone": "Europe/Berlin",
+               "rrule": "FREQ=WEEKLY;COUNT=4", "exdates": ["2025-10-21T10:00"], "organisers": ["kz-mci"]}),
+    );
+    let id = series["id"].as_str().unwrap();
+    put_occurrence(
+        &s,
+        &admin,
+        id,
+        "2025-10-28T10:00",
+        json!({"start": "2025-10-29T12:00", "end": "2025-10-29T13:00"}),
+    );
+    put_occurrence(
+        &s,
+        &admin,
+        id,
+        "2025-11-04T10:00",
+        json!({"start": "2025-11-04T10:00", "status": "cancelled"}),
+    );
+    let lead = post(
+        &s,
+        "/api/v1/lead-times",
+        &admin,
+        json!({"event": id, "anchor": "start", "days_before": 7, "title": {"en": "Send the programme"}}),
+    );
+    assert_eq!(lead.status(), StatusCode::CREATED);
+    let lead: Value = lead.json().unwrap();
+    let item = s.item("1.1");
+    let item_lead = post(
+        &s,
+        "/api/v1/lead-times",
+        &admin,
+        json!({"obligation": item["id"], "anchor": "end", "days_before": 14, "title": {"en": "Delegation list"}}),
+    );
+    assert_eq!(item_lead.status(), StatusCode::CREATED);
+    let item_lead: Value = item_lead.json().unwrap();
+
+    let (_, path) = make_feed(&s, &admin, json!({"organisation": "kz-mci", "lang": "en"}));
+    let (_, text) = get_feed(&s, &path);
+    let uid = uid_of_event(&series);
+    let lead_uid = format!("lead-time-{}@accord", lead["id"].as_str().unwrap());
+    let item_lead_uid = format!("lead-time-{}@accord", item_lead["id"].as_str().unwrap());
+    for p in common::ics::parse_with_both(&text, "2025-10-01", "2025-12-01") {
+        let occurrences: Vec<(String, Option<String>)> = p
+            .occurrences
+            .iter()
+            .filter(|o| o.uid == uid)
+            .map(|o| (o.start.clone(), o.status.clone()))
+            .collect();
+        assert_eq!(
+            occurrences,
+            vec![
+                (
+                    "2025-10-14T08:00:00Z".to_string(),
+                    Some("CONFIRMED".to_string())
+                ),
+                (
+                    "2025-10-29T11:00:00Z".to_string(),
+                    Some("CONFIRMED".to_string())
+                ),
+                (
+                    "2025-11-04T09:00:00Z".to_string(),
+                    Some("CANCELLED".to_string())
+                ),
+            ],
+            "{}",
+            p.parser
+        );
+        let master = find(&p.events, &uid);
+        assert_eq!(master.rrule.as_deref(), Some("FREQ=WEEKLY;COUNT=4"));
+        assert_eq!(master.exdates, vec!["2025-10-21T08:00:00Z".to_string()]);
+        // The derived deadline of the series: 7 days before its first day.
+        let d = find(&p.events, &lead_uid);
+        assert!(d.all_day);
+        assert_eq!(d.start, "2025-10-07");
+        assert_eq!(d.end.as_deref(), Some("2025-10-08"));
+    }
+    // The item's derived deadline, 14 days before its end (30 June 2025),
+    // moves with the item, with a higher SEQUENCE.
+    let (_, text) = get_feed(&s, &path);
+    let before = common::ics::parse_with_both(&text, "2025-01-01", "2025-02-01");
+    for p in &before {
+        assert_eq!(
+            find(&p.events, &item_lead_uid).start,
+            "2025-06-16",
+            "{}",
+            p.parser
+        );
+    }
+    let res = s.patch(
+        item["id"].as_str().unwrap(),
+        Some(&admin),
+        item["version"].as_i64(),
+        json!({"timeframe": "I quarter 2025"}),
+    );
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().unwrap());
+    let (_, text) = get_feed(&s, &path);
+    for (p, old) in common::ics::parse_with_both(&text, "2025-01-01", "2025-02-01")
+        .iter()
+        .zip(&before)
+    {
+        let moved = find(&p.events, &item_lead_uid);
+        assert_eq!(moved.start, "2025-03-17", "{}", p.parser);
+        assert!(moved.sequence > find(&old.events, &item_lead_uid).sequence);
+    }
+}

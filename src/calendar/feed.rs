@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 
 use super::{Calendar, Entry, EntryStatus, Method, Occurrence, Party, When};
+use crate::domain::deadlines::{
+    due_dates, AnchorDates, LeadTimeAnchor, Occurrence as YearlyOccurrence,
+};
 use crate::domain::kinds::EventSchedule;
 use crate::domain::timeframe::notice_deadline;
 use crate::domain::zone::{parse_wall_time, parse_zone};
@@ -103,7 +106,8 @@ fn when_of_event(e: &EventRow) -> Option<When> {
         return Some(timed_when(zone, start, e.starts_at, e.end_local, e.ends_at));
     }
     if e.schedule == EventSchedule::AllDay.as_str() {
-        return Some(all_day(e.earliest?, e.latest?));
+        let (first, last) = e.first_days();
+        return Some(all_day(first?, last?));
     }
     None
 }
@@ -213,7 +217,8 @@ fn event_entries(
             };
             entries.push(Entry {
                 status: event_status(&c.status),
-                sequence: c.sequence,
+                // Never below the series': clients keep the higher of the two.
+                sequence: e.sequence + c.sequence,
                 last_modified: utc(c.updated_at),
                 created: Some(utc(c.created_at)),
                 when,
@@ -350,8 +355,7 @@ fn notice_entry(a: &AgreementRow, today: NaiveDate, lang: Language, base: &str) 
 /// What a lead time hangs on, as far as its entries need it.
 struct Anchor {
     title: String,
-    /// (year of a yearly obligation's occurrence, start, end) dates.
-    dates: Vec<(Option<i32>, Option<NaiveDate>, Option<NaiveDate>)>,
+    dates: AnchorDates,
     sequence: i32,
     updated_at: NaiveDateTime,
     cancelled: bool,
@@ -360,20 +364,19 @@ struct Anchor {
 fn lead_time_entries(l: &LeadTime, anchor: &Anchor, lang: Language, base: &str) -> Vec<Entry> {
     let w = words(lang);
     let title = text(&l.title, lang);
-    anchor
-        .dates
-        .iter()
-        .filter_map(|(year, start, end)| {
-            let date = if l.anchor == "end" { *end } else { *start }?;
-            let due = date.checked_sub_days(Days::new(u64::try_from(l.days_before).ok()?))?;
-            let uid = match year {
+    let anchor_end = LeadTimeAnchor::parse(&l.anchor).unwrap_or(LeadTimeAnchor::Start);
+    due_dates(anchor_end, l.days_before, &anchor.dates)
+        .into_iter()
+        .filter_map(|d| {
+            let due = d.due_on?;
+            let uid = match d.occurrence_year {
                 Some(y) => format!("lead-time-{}-{y}@{UID_DOMAIN}", l.id),
                 None => format!("lead-time-{}@{UID_DOMAIN}", l.id),
             };
             Some(Entry {
                 uid,
                 summary: format!("{title} — {}", anchor.title),
-                description: Some(format!("{} {} {date}", l.days_before, w.before)),
+                description: Some(format!("{} {} {}", l.days_before, w.before, anchor.title)),
                 location: None,
                 status: if anchor.cancelled {
                     EntryStatus::Cancelled
@@ -448,7 +451,10 @@ pub fn build(
             Anchor {
                 title: text(&e.title, lang),
                 // A recurring event's lead times count from its first occurrence.
-                dates: vec![(None, e.earliest, e.latest)],
+                dates: {
+                    let (first, last) = e.first_days();
+                    AnchorDates::Span { first, last }
+                },
                 sequence: e.sequence,
                 updated_at: e.updated_at,
                 cancelled: e.status == "cancelled",
@@ -458,13 +464,22 @@ pub fn build(
     for o in &content.obligations {
         let years = yearly.remove(o.id.as_str()).unwrap_or_default();
         entries.extend(obligation_entries(o, &years, lang, base));
-        let dates = if o.recurrence.is_some() && !years.is_empty() {
-            years
-                .iter()
-                .map(|(y, a, b)| (Some(*y), Some(*a), Some(*b)))
-                .collect()
+        let dates = if o.recurrence.is_some() {
+            AnchorDates::Yearly(
+                years
+                    .iter()
+                    .map(|(year, earliest, latest)| YearlyOccurrence {
+                        year: *year,
+                        earliest: *earliest,
+                        latest: *latest,
+                    })
+                    .collect(),
+            )
         } else {
-            vec![(None, o.earliest, o.latest)]
+            AnchorDates::Span {
+                first: o.earliest,
+                last: o.latest,
+            }
         };
         anchors.insert(
             o.id.as_str(),
@@ -488,7 +503,10 @@ pub fn build(
                     m.number,
                     text(&m.title, lang)
                 ),
-                dates: vec![(None, Some(m.held_on), Some(m.held_on))],
+                dates: AnchorDates::Span {
+                    first: Some(m.held_on),
+                    last: Some(m.held_on),
+                },
                 sequence: m.version - 1,
                 updated_at: m.updated_at,
                 cancelled: m.status == "cancelled",

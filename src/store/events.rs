@@ -51,6 +51,26 @@ pub struct EventRow {
 }
 versioned_record!(EventRow, "event");
 
+impl EventRow {
+    /// The first and last day of the event's first occurrence (local dates).
+    /// For a series, `earliest`/`latest` span the whole series; lead times and
+    /// calendar entries need the days of one occurrence.
+    pub fn first_days(&self) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+        if self.recurrence.is_none() {
+            return (self.earliest, self.latest);
+        }
+        if let Some(start) = self.start_local {
+            let end = self.end_local.map_or(start.date(), |e| e.date());
+            return (Some(start.date()), Some(end));
+        }
+        // An all-day series keeps the dates it was given in its timeframe.
+        match crate::domain::timeframe::Timeframe::parse(&self.timeframe_text, None) {
+            Ok(t) => (t.earliest, t.latest),
+            Err(_) => (self.earliest, self.earliest),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = event_organisations)]
 pub struct EventOrganisationRow {

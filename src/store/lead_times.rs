@@ -264,9 +264,9 @@ pub fn event_anchor(event: &EventRow) -> Anchor {
         kind: AnchorKind::Event,
         id: event.id.clone(),
         title: event.title.clone(),
-        dates: AnchorDates::Span {
-            first: event.earliest,
-            last: event.latest,
+        dates: {
+            let (first, last) = event.first_days();
+            AnchorDates::Span { first, last }
         },
     }
 }
@@ -283,14 +283,12 @@ pub fn anchors(
 ) -> QueryResult<HashMap<AnchorKey, Anchor>> {
     let mut found = HashMap::new();
     for chunk in event_ids.chunks(CHUNK) {
-        let rows: Vec<(String, String, Option<NaiveDate>, Option<NaiveDate>)> = events::table
+        let rows: Vec<EventRow> = events::table
             .filter(events::id.eq_any(chunk))
-            .select((events::id, events::title, events::earliest, events::latest))
+            .select(EventRow::as_select())
             .load(conn)?;
-        for (id, title, first, last) in rows {
-            let key = (AnchorKind::Event, id.clone());
-            let dates = AnchorDates::Span { first, last };
-            found.insert(key, anchor(AnchorKind::Event, id, title, dates));
+        for row in rows {
+            found.insert((AnchorKind::Event, row.id.clone()), event_anchor(&row));
         }
     }
     for chunk in obligation_ids.chunks(CHUNK) {
