@@ -7,6 +7,7 @@ pub mod ids;
 pub mod keys;
 pub mod kinds;
 pub mod recurrence;
+pub mod reminders;
 pub mod status;
 pub mod text;
 pub mod timeframe;
