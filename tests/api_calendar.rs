@@ -714,3 +714,75 @@ fn a_series_with_an_exdate_a_moved_and_a_cancelled_occurrence_and_derived_deadli
         assert!(moved.sequence > find(&old.events, &item_lead_uid).sequence);
     }
 }
+
+#[test]
+fn a_contacts_feed_speaks_their_language_and_a_programmes_feed_holds_its_items() {
+    let s = Setup::new();
+    let admin = s.token("admin");
+    let contacts: Value = s
+        .get("/api/v1/organisations/kz-mci/contacts", Some(&admin))
+        .json()
+        .unwrap();
+    let contact = &contacts["items"][0];
+    assert_eq!(contact["language"], "kk");
+    let (feed, path) = make_feed(&s, &admin, json!({"contact": contact["id"]}));
+    assert_eq!(feed["scope"], "contact");
+    assert_eq!(
+        feed["lang"], "kk",
+        "a contact's feed is in the contact's language"
+    );
+    let (_, text) = get_feed(&s, &path);
+    let item = s.item("1.1");
+    let due_uid = format!("obligation-{}@accord", item["id"].as_str().unwrap());
+    for p in common::ics::parse_with_both(&text, "2025-01-01", "2026-01-01") {
+        let due = find(&p.events, &due_uid);
+        assert!(
+            due.summary.as_deref().unwrap().starts_with("Мерзімі: 1.1 "),
+            "{}",
+            p.parser
+        );
+    }
+    // DTSTAMP and LAST-MODIFIED are the record's last change, not the time of the request.
+    let pool = s.db.migrated_pool();
+    let stored =
+        accord::store::obligations::by_id(&mut pool.get().unwrap(), item["id"].as_str().unwrap())
+            .unwrap()
+            .unwrap();
+    let updated = stored.updated_at.format("%Y%m%dT%H%M%SZ").to_string();
+    let unfolded = text.replace("\r\n ", "");
+    let block = unfolded
+        .split("BEGIN:VEVENT")
+        .find(|b| b.contains(&format!("UID:{due_uid}")))
+        .unwrap();
+    assert!(block.contains(&format!("DTSTAMP:{updated}")), "{block}");
+    assert!(
+        block.contains(&format!("LAST-MODIFIED:{updated}")),
+        "{block}"
+    );
+
+    // A programme's feed: its items (1.1 of kz-mci, 2.1 of ru-mkrf), the events
+    // that fulfil them, and its body's meetings; not the events of others.
+    let (feed, path) = make_feed(&s, &admin, json!({"programme": "kz-ru-test", "lang": "en"}));
+    assert_eq!(feed["of"], "kz-ru-test");
+    let (_, text) = get_feed(&s, &path);
+    let item_2_1 = s.item("2.1");
+    for p in common::ics::parse_with_both(&text, "2024-01-01", "2027-01-01") {
+        assert!(p.events.iter().any(|e| e.uid == due_uid), "{}", p.parser);
+        // 2.1 is yearly over 2024-2026: one deadline per year, on 31 December.
+        let yearly: Vec<&str> = p
+            .events
+            .iter()
+            .filter(|e| {
+                e.uid
+                    .starts_with(&format!("obligation-{}-", item_2_1["id"].as_str().unwrap()))
+            })
+            .map(|e| e.start.as_str())
+            .collect();
+        assert_eq!(yearly, vec!["2024-12-31", "2025-12-31", "2026-12-31"]);
+        // The tour fulfils 1.1: 19:00 in Astana is 14:00Z.
+        assert!(p.events.iter().any(|e| e.start == "2025-06-10T14:00:00Z"));
+        assert!(p.events.iter().any(|e| e.uid.starts_with("meeting-")));
+        // The all-day event of the fixture fulfils nothing: not here.
+        assert!(!p.events.iter().any(|e| e.start == "2021-10-07"));
+    }
+}
