@@ -302,6 +302,8 @@ struct Letter {
     subject: String,
     greeting: String,
     intro: String,
+    /// (label, title) of the programme the items belong to.
+    programme: Option<(String, String)>,
     items: Vec<ItemView>,
     outro: Vec<String>,
     footer: String,
@@ -400,186 +402,146 @@ fn count_items(lang: Lang, n: usize) -> String {
 
 fn compose(n: &NotificationRow, payload: &Payload, lang: Lang, zone: Tz) -> Letter {
     use Lang::{En, Kk, Ru};
-    let programme = payload
-        .programme
-        .as_ref()
-        .map(|p| quoted(lang, &pick(&p.title, lang)));
+    // The programme's title is shown on a line of its own, never inside a
+    // sentence: titles are themselves "Программа ..." or a protocol's name,
+    // and a quoted title cannot take a case ending.
+    let programme = payload.programme.as_ref().map(|p| pick(&p.title, lang));
     let first = payload.items.first();
     let first_heading = first.map(|i| item_heading(i, lang)).unwrap_or_default();
+    let event = quoted(
+        lang,
+        &first.map(|i| pick(&i.title, lang)).unwrap_or_default(),
+    );
     let first_title = first.map(|i| pick(&i.title, lang)).unwrap_or_default();
-    let event = quoted(lang, &first_title);
     let first_when = first
         .map(|i| item_when_short(i, n.due_on, lang, zone))
         .or_else(|| n.due_on.map(|d| format_date(lang, d)))
         .unwrap_or_else(|| "—".to_string());
     let count = payload.items.len();
+    // A reminder or an overdue notice is about one item; should one ever hold
+    // more, the subject says so.
     let more = if count > 1 {
         format!(" (+{})", count - 1)
     } else {
         String::new()
     };
-    let has_ics = payload.ics.is_some();
-    let p = programme.as_deref();
+    let of_programme = programme
+        .as_deref()
+        .map(|p| format!(": {p}"))
+        .unwrap_or_default();
+    let attached = |text: &str| -> Vec<String> {
+        if payload.ics.is_some() {
+            vec![text.to_string()]
+        } else {
+            vec![]
+        }
+    };
 
     let (subject, intro, outro): (String, String, Vec<String>) = match (n.kind.as_str(), lang) {
         ("overdue", Ru) => (
             format!("Просрочено: {first_heading}{more} (срок — {first_when})"),
-            match p {
-                Some(p) => format!("Срок по пункту программы {p} прошёл, а пункт ещё не отмечен как выполненный:"),
-                None => "Срок прошёл, а пункт ещё не отмечен как выполненный:".to_string(),
-            },
+            "Срок прошёл, а пункт ещё не отмечен как выполненный:".to_string(),
             vec!["Если пункт уже выполнен, отчитайтесь по ссылке — напоминания прекратятся.".to_string()],
         ),
         ("overdue", Kk) => (
             format!("Мерзімі өтті: {first_heading}{more} (мерзімі — {first_when})"),
-            match p {
-                Some(p) => format!("{p} бағдарламасының тармағы бойынша мерзім өтіп кетті, бірақ тармақ әлі орындалды деп белгіленген жоқ:"),
-                None => "Мерзім өтіп кетті, бірақ тармақ әлі орындалды деп белгіленген жоқ:".to_string(),
-            },
+            "Мерзім өтіп кетті, бірақ тармақ әлі орындалды деп белгіленген жоқ:".to_string(),
             vec!["Тармақ орындалған болса, сілтеме бойынша есеп беріңіз — еске салулар тоқтайды.".to_string()],
         ),
         ("overdue", En) => (
             format!("Overdue: {first_heading}{more} (due {first_when})"),
-            match p {
-                Some(p) => format!("The date of this item of the programme {p} has passed and it is not yet marked as done:"),
-                None => "The date of this item has passed and it is not yet marked as done:".to_string(),
-            },
+            "The date has passed and the item is not yet marked as done:".to_string(),
             vec!["If it is done, please report it through the link and the reminders will stop.".to_string()],
         ),
         ("escalation", Ru) => (
-            match p {
-                Some(p) => format!("Просроченные пункты программы {p}: {count}"),
-                None => format!("Просроченные пункты: {count}"),
-            },
-            match p {
-                Some(p) => format!("По программе {p} не выполнены в срок следующие пункты ({count}):"),
-                None => format!("Не выполнены в срок следующие пункты ({count}):"),
-            },
+            format!("Просроченные пункты ({count}){of_programme}"),
+            format!("Следующие пункты не выполнены в срок ({count}):"),
             vec!["Письмо направлено вам, так как ответственные за эти пункты пока не отчитались об их исполнении.".to_string()],
         ),
         ("escalation", Kk) => (
-            match p {
-                Some(p) => format!("{p} бағдарламасының мерзімі өткен тармақтары: {count}"),
-                None => format!("Мерзімі өткен тармақтар: {count}"),
-            },
-            match p {
-                Some(p) => format!("{p} бағдарламасы бойынша мына тармақтар мерзімінде орындалмады ({count}):"),
-                None => format!("Мына тармақтар мерзімінде орындалмады ({count}):"),
-            },
+            format!("Мерзімі өткен тармақтар ({count}){of_programme}"),
+            format!("Мына тармақтар мерзімінде орындалмады ({count}):"),
             vec!["Бұл хат сізге жіберілді, өйткені осы тармақтарға жауаптылар олардың орындалуы туралы әлі есеп берген жоқ.".to_string()],
         ),
         ("escalation", En) => (
-            match p {
-                Some(p) => format!("Overdue items of the programme {p}: {count}"),
-                None => format!("Overdue items: {count}"),
-            },
-            match p {
-                Some(p) => format!("These items of the programme {p} are overdue ({count}):"),
-                None => format!("These items are overdue ({count}):"),
-            },
+            format!("Overdue items ({count}){of_programme}"),
+            format!("These items are overdue ({count}):"),
             vec!["You receive this because those responsible have not yet reported on them.".to_string()],
         ),
         ("digest", Ru) => (
             format!("Сводка сроков: {}", count_items(lang, count)),
-            match p {
-                Some(p) => format!("Сроки по программе {p}, которые касаются вас:"),
-                None => "Сроки, которые касаются вас:".to_string(),
-            },
+            "Сроки, которые касаются вас:".to_string(),
             vec![],
         ),
         ("digest", Kk) => (
             format!("Мерзімдер жиынтығы: {}", count_items(lang, count)),
-            match p {
-                Some(p) => format!("{p} бағдарламасы бойынша сізге қатысты мерзімдер:"),
-                None => "Сізге қатысты мерзімдер:".to_string(),
-            },
+            "Сізге қатысты мерзімдер:".to_string(),
             vec![],
         ),
         ("digest", En) => (
             format!("Your digest: {}", count_items(lang, count)),
-            match p {
-                Some(p) => format!("Dates in the programme {p} that concern you:"),
-                None => "Dates that concern you:".to_string(),
-            },
+            "Dates that concern you:".to_string(),
             vec![],
         ),
         ("event_invitation", Ru) => (
             format!("Приглашение: {first_title} — {first_when}"),
-            match p {
-                Some(p) => format!("Приглашаем вас на мероприятие {event} в рамках программы {p}."),
-                None => format!("Приглашаем вас на мероприятие {event}."),
-            },
-            has_ics.then(|| "Приглашение во вложении можно добавить в свой календарь.".to_string()).into_iter().collect(),
+            format!("Приглашаем вас на мероприятие {event}."),
+            attached("Приглашение во вложении можно добавить в свой календарь."),
         ),
         ("event_invitation", Kk) => (
             format!("Шақыру: {first_title} — {first_when}"),
-            match p {
-                Some(p) => format!("Сізді {p} бағдарламасы аясында өтетін {event} іс-шарасына шақырамыз."),
-                None => format!("Сізді {event} іс-шарасына шақырамыз."),
-            },
-            has_ics.then(|| "Қоса берілген шақыруды күнтізбеңізге қосуға болады.".to_string()).into_iter().collect(),
+            format!("Сізді {event} іс-шарасына шақырамыз."),
+            attached("Тіркемедегі шақыруды күнтізбеңізге қосуға болады."),
         ),
         ("event_invitation", En) => (
             format!("Invitation: {first_title} — {first_when}"),
-            match p {
-                Some(p) => format!("You are invited to the event {event} of the programme {p}."),
-                None => format!("You are invited to the event {event}."),
-            },
-            has_ics.then(|| "You can add the attached invitation to your calendar.".to_string()).into_iter().collect(),
+            format!("You are invited to the event {event}."),
+            attached("You can add the attached invitation to your calendar."),
         ),
         ("event_change", Ru) => (
             format!("Изменение: {first_title} — {first_when}"),
             format!("В мероприятии {event} произошли изменения. Актуальные сведения:"),
-            has_ics.then(|| "Вложение обновит запись в вашем календаре.".to_string()).into_iter().collect(),
+            attached("Вложение обновит запись в вашем календаре."),
         ),
         ("event_change", Kk) => (
             format!("Өзгеріс: {first_title} — {first_when}"),
             format!("{event} іс-шарасына өзгерістер енгізілді. Өзекті мәліметтер:"),
-            has_ics.then(|| "Қоса берілген файл күнтізбеңіздегі жазбаны жаңартады.".to_string()).into_iter().collect(),
+            attached("Тіркемедегі файл күнтізбеңіздегі жазбаны жаңартады."),
         ),
         ("event_change", En) => (
             format!("Changed: {first_title} — {first_when}"),
             format!("The event {event} has changed. The current details:"),
-            has_ics.then(|| "The attachment updates it in your calendar.".to_string()).into_iter().collect(),
+            attached("The attachment updates it in your calendar."),
         ),
         ("event_cancellation", Ru) => (
             format!("Отменено: {first_title} — {first_when}"),
-            format!("Мероприятие {event} отменено:"),
-            has_ics.then(|| "Вложение удалит его из вашего календаря.".to_string()).into_iter().collect(),
+            format!("Мероприятие {event} отменено."),
+            attached("Вложение удалит его из вашего календаря."),
         ),
         ("event_cancellation", Kk) => (
             format!("Өткізілмейді: {first_title} — {first_when}"),
-            format!("{event} іс-шарасы өткізілмейді:"),
-            has_ics.then(|| "Қоса берілген файл оны күнтізбеңізден алып тастайды.".to_string()).into_iter().collect(),
+            format!("{event} іс-шарасы өткізілмейді."),
+            attached("Тіркемедегі файл оны күнтізбеңізден алып тастайды."),
         ),
         ("event_cancellation", En) => (
             format!("Cancelled: {first_title} — {first_when}"),
-            format!("The event {event} has been cancelled:"),
-            has_ics.then(|| "The attachment removes it from your calendar.".to_string()).into_iter().collect(),
+            format!("The event {event} has been cancelled."),
+            attached("The attachment removes it from your calendar."),
         ),
         // "reminder", and any kind this version does not know.
         (_, Ru) => (
             format!("Напоминание: {first_heading}{more} — {first_when}"),
-            match p {
-                Some(p) => format!("Напоминаем о приближающемся сроке по программе {p}:"),
-                None => "Напоминаем о приближающемся сроке:".to_string(),
-            },
+            "Напоминаем о приближающемся сроке:".to_string(),
             vec![],
         ),
         (_, Kk) => (
             format!("Еске салу: {first_heading}{more} — {first_when}"),
-            match p {
-                Some(p) => format!("{p} бағдарламасы бойынша жақындап келе жатқан мерзімді еске саламыз:"),
-                None => "Жақындап келе жатқан мерзімді еске саламыз:".to_string(),
-            },
+            "Жақындап келе жатқан мерзімді еске саламыз:".to_string(),
             vec![],
         ),
         (_, En) => (
             format!("Reminder: {first_heading}{more} — {first_when}"),
-            match p {
-                Some(p) => format!("A date in the programme {p} is coming up:"),
-                None => "A date is coming up:".to_string(),
-            },
+            "This is a reminder of an upcoming date:".to_string(),
             vec![],
         ),
     };
@@ -588,10 +550,16 @@ fn compose(n: &NotificationRow, payload: &Payload, lang: Lang, zone: Tz) -> Lett
         Kk => "Бұл хатты accord жүйесі автоматты түрде жіберді; оған жауап берудің қажеті жоқ.",
         En => "This message was sent automatically by accord; there is no need to reply.",
     };
+    let programme_label = match lang {
+        Ru => "Программа",
+        Kk => "Бағдарлама",
+        En => "Programme",
+    };
     Letter {
         subject: one_line(&subject),
         greeting: greeting(lang, &one_line(&payload.recipient_name)),
         intro,
+        programme: programme.map(|p| (programme_label.to_string(), p)),
         items: payload
             .items
             .iter()
@@ -615,6 +583,9 @@ impl Letter {
         out.push_str("\n\n");
         out.push_str(&self.intro);
         out.push('\n');
+        if let Some((label, title)) = &self.programme {
+            out.push_str(&format!("\n{label}: {title}\n"));
+        }
         for item in &self.items {
             out.push('\n');
             out.push_str(&item.heading);
@@ -659,6 +630,13 @@ impl Letter {
             e(&self.greeting),
             e(&self.intro)
         ));
+        if let Some((label, title)) = &self.programme {
+            out.push_str(&format!(
+                "<p>{}: <strong>{}</strong></p>\n",
+                e(label),
+                e(title)
+            ));
+        }
         for item in &self.items {
             out.push_str(
                 "<div style=\"margin: 14px 0; padding: 6px 12px; border-left: 3px solid #2f6fb3;\">\n",
