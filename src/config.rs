@@ -22,6 +22,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub status: StatusSettings,
     pub mail: MailSettings,
+    pub worker: WorkerSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -188,6 +189,78 @@ impl MailSettings {
     }
 }
 
+/// The outbox worker: how it claims, leases and retries notifications.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Run the worker inside `accord serve` (`accord worker` runs it alone).
+    pub enabled_in_serve: bool,
+    /// Rows claimed per transaction.
+    pub batch: u32,
+    /// Seconds a claim protects one row while it is being sent; renewed
+    /// before each send, so it must outlast one SMTP conversation.
+    pub lease_secs: u64,
+    /// Milliseconds between looks at the outbox when it has nothing due.
+    pub poll_ms: u64,
+    /// Attempts before a row is dead.
+    pub max_attempts: u32,
+    /// The first retry waits up to this long; each later one twice as long.
+    pub backoff_base_secs: u64,
+    /// No retry waits longer than this.
+    pub backoff_max_secs: u64,
+    /// Names this worker in `claimed_by`; default `<hostname>-<pid>-<random>`.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+impl WorkerSettings {
+    /// Values that parse but cannot work: (key, reason).
+    fn problem(&self) -> Option<(&'static str, String)> {
+        if !(1..=1000).contains(&self.batch) {
+            return Some(("worker.batch", format!("= {} is not 1 to 1000", self.batch)));
+        }
+        if self.lease_secs == 0 {
+            return Some(("worker.lease_secs", "= 0: give at least 1 second".into()));
+        }
+        if !(10..=3_600_000).contains(&self.poll_ms) {
+            return Some((
+                "worker.poll_ms",
+                format!("= {} is not 10 to 3600000 milliseconds", self.poll_ms),
+            ));
+        }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Some((
+                "worker.max_attempts",
+                format!("= {} is not 1 to 100", self.max_attempts),
+            ));
+        }
+        if self.backoff_base_secs == 0 {
+            return Some((
+                "worker.backoff_base_secs",
+                "= 0: give at least 1 second".into(),
+            ));
+        }
+        if self.backoff_max_secs < self.backoff_base_secs {
+            return Some((
+                "worker.backoff_max_secs",
+                format!(
+                    "= {} is below worker.backoff_base_secs = {}",
+                    self.backoff_max_secs, self.backoff_base_secs
+                ),
+            ));
+        }
+        if let Some(id) = &self.id {
+            if id.is_empty() || id.len() > 100 || id.chars().any(|c| c.is_control()) {
+                return Some((
+                    "worker.id",
+                    format!("= {id:?} is not 1 to 100 printable characters"),
+                ));
+            }
+        }
+        None
+    }
+}
+
 /// Where extra settings come from, besides the defaults and the environment.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -296,6 +369,9 @@ impl Settings {
             );
         }
         if let Some((key, reason)) = self.mail.problem() {
+            return bad(key, reason);
+        }
+        if let Some((key, reason)) = self.worker.problem() {
             return bad(key, reason);
         }
         Ok(())
@@ -432,6 +508,42 @@ mod tests {
                 "[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \" \"\n",
                 "mail.smtp.host",
             ),
+        ] {
+            let e = load(toml).unwrap_err().to_string();
+            assert!(e.contains(key), "{toml}: {e}");
+        }
+    }
+
+    #[test]
+    fn worker_defaults_and_checks() {
+        let s = load("").unwrap();
+        assert!(s.worker.enabled_in_serve);
+        assert_eq!(
+            (s.worker.batch, s.worker.lease_secs, s.worker.max_attempts),
+            (20, 120, 8)
+        );
+        assert_eq!(
+            (s.worker.backoff_base_secs, s.worker.backoff_max_secs),
+            (30, 3600)
+        );
+        assert_eq!(s.worker.id, None);
+        let s = load("[worker]\nid = \"mx-1\"\nbatch = 5\n").unwrap();
+        assert_eq!((s.worker.id.as_deref(), s.worker.batch), (Some("mx-1"), 5));
+        for (toml, key) in [
+            ("[worker]\nbatch = 0\n", "worker.batch"),
+            ("[worker]\nlease_secs = 0\n", "worker.lease_secs"),
+            ("[worker]\npoll_ms = 1\n", "worker.poll_ms"),
+            ("[worker]\nmax_attempts = 0\n", "worker.max_attempts"),
+            (
+                "[worker]\nbackoff_base_secs = 0\n",
+                "worker.backoff_base_secs",
+            ),
+            (
+                "[worker]\nbackoff_max_secs = 10\n",
+                "worker.backoff_max_secs",
+            ),
+            ("[worker]\nid = \"\"\n", "worker.id"),
+            ("[worker]\nthreads = 2\n", "worker.threads"),
         ] {
             let e = load(toml).unwrap_err().to_string();
             assert!(e.contains(key), "{toml}: {e}");

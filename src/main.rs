@@ -8,9 +8,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use accord::api::AppState;
 use accord::clock::SystemClock;
 use accord::config::{Settings, Sources};
 use accord::import::{self, ImportError};
+use accord::notify::mailer::Mailer;
 use accord::server;
 use accord::store::WriteContext;
 
@@ -39,6 +41,11 @@ enum Command {
         #[arg(long, value_name = "ADDR:PORT")]
         listen: Option<String>,
     },
+    /// Send the notifications in the outbox, without serving HTTP (`serve`
+    /// also does, unless worker.enabled_in_serve is false). Several may run
+    /// at once on PostgreSQL. Stops on SIGTERM or Ctrl-C after the message
+    /// being sent.
+    Worker,
     /// Apply pending database migrations and exit. Safe to run from several
     /// machines at once on PostgreSQL (an advisory lock serialises them).
     Migrate,
@@ -145,6 +152,19 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
                 settings.server.listen = listen;
             }
             serve(settings)
+        }
+        Command::Worker => {
+            let pool = server::open_pool(&settings)?;
+            if settings.database.migrate_on_start {
+                server::run_migrations(&pool)?;
+            }
+            let mailer = Mailer::from_settings(&settings.mail)?;
+            let state = AppState {
+                pool,
+                clock: Arc::new(SystemClock),
+                settings: Arc::new(settings),
+            };
+            server::run_worker(state, Arc::new(mailer))
         }
         Command::Migrate => {
             let pool = server::open_pool(&settings)?;
@@ -296,10 +316,23 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let state = server::prepare(settings, Arc::new(SystemClock))?;
     let listener =
         TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+    // A mail configuration that cannot work stops start-up, like any other.
+    let worker = if state.settings.worker.enabled_in_serve {
+        let mailer = Mailer::from_settings(&state.settings.mail)?;
+        Some(server::start_worker(&state, Arc::new(mailer))?)
+    } else {
+        None
+    };
     tracing::info!(%listen, %database, "accord is serving");
-    actix_web::rt::System::new().block_on(async move {
+    let served: anyhow::Result<()> = actix_web::rt::System::new().block_on(async move {
         server::http_server(state, listener)?.await?;
-        tracing::info!("accord stopped");
         Ok(())
-    })
+    });
+    // The HTTP server has stopped (SIGTERM, Ctrl-C or an error): the worker
+    // finishes the message it is sending and gives back the rest.
+    if let Some(worker) = worker {
+        worker.stop_and_join();
+    }
+    tracing::info!("accord stopped");
+    served
 }

@@ -1,4 +1,5 @@
-//! Assembles the service: tracing, pool, migrations, HTTP server.
+//! Assembles the service: tracing, pool, migrations, HTTP server, and the
+//! outbox worker (inside `serve`, or alone for `accord worker`).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use crate::api::{self, AppState};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{self, migrate, Pool, PoolSettings};
+use crate::notify::worker::{self, Deliver, Worker, WorkerHandle};
 
 /// Logs to stderr with the configured filter (RUST_LOG, if set, wins).
 pub fn init_tracing(level: &str) {
@@ -129,4 +131,47 @@ pub fn http_server(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The outbox worker on its own thread, on the state's pool and clock.
+pub fn start_worker(state: &AppState, mailer: Arc<dyn Deliver>) -> anyhow::Result<WorkerHandle> {
+    let worker = Worker::new(
+        state.pool.clone(),
+        state.clock.clone(),
+        mailer,
+        state.settings.worker.clone(),
+    );
+    tracing::info!(worker = worker.id(), "starting the outbox worker");
+    worker::spawn(worker).context("cannot start the outbox worker thread")
+}
+
+/// `accord worker`: the worker alone, until SIGTERM or Ctrl-C; then the row
+/// being sent finishes, the rest of its batch is given back, and it exits.
+pub fn run_worker(state: AppState, mailer: Arc<dyn Deliver>) -> anyhow::Result<()> {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    use futures_util::future::{select, Either};
+
+    let handle = start_worker(&state, mailer)?;
+    let outcome = actix_web::rt::System::new().block_on(async {
+        let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+        loop {
+            let signalled = Box::pin(select(
+                Box::pin(terminate.recv()),
+                Box::pin(interrupt.recv()),
+            ));
+            let tick = Box::pin(actix_web::rt::time::sleep(Duration::from_secs(1)));
+            match select(signalled, tick).await {
+                Either::Left(_) => return Ok(()),
+                // A worker thread that ended by itself has panicked: say so.
+                Either::Right(_) if handle.is_finished() => {
+                    return Err(anyhow::anyhow!("the outbox worker stopped unexpectedly"))
+                }
+                Either::Right(_) => {}
+            }
+        }
+    });
+    tracing::info!("stopping the outbox worker");
+    handle.stop_and_join();
+    outcome
 }

@@ -11,6 +11,8 @@ pub mod events;
 pub mod health;
 pub mod lang;
 pub mod lead_times;
+pub mod metrics;
+pub mod notifications;
 pub mod obligations;
 pub mod openapi;
 pub mod organisations;
@@ -104,6 +106,7 @@ pub async fn log_requests(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(metrics::metrics))
         .service(
             web::scope("/api/v1")
                 .route("/openapi.json", web::get().to(openapi_json))
@@ -134,6 +137,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(programmes::routes)
                 .configure(events::routes)
                 .configure(lead_times::routes)
+                .configure(notifications::routes)
                 .configure(calendar::routes),
         )
         .configure(calendar::feed_routes);

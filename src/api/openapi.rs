@@ -42,6 +42,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::events::Doc::openapi());
     doc.merge(super::lead_times::Doc::openapi());
     doc.merge(super::calendar::Doc::openapi());
+    doc.merge(super::notifications::Doc::openapi());
+    doc.merge(super::metrics::Doc::openapi());
     add_common_responses(&mut doc);
     name_operations(&mut doc);
     doc

@@ -93,6 +93,8 @@ pub enum Target<'a> {
     Event { body_id: Option<&'a str> },
     /// The audit log.
     Audit,
+    /// The outbox of notifications (recipients' addresses, delivery errors).
+    Notifications,
     /// Users and their tokens.
     Users,
     /// A calendar feed URL: a read capability, so any signed-in user (who
@@ -139,6 +141,10 @@ pub fn authorise(caller: &Caller, action: Action, target: Target<'_>) -> Result<
         return match (target, user.role) {
             (Target::Audit, Role::Admin | Role::Secretariat) => Ok(()),
             (Target::Audit, _) => forbid("only admins and secretariats read the audit log"),
+            (Target::Notifications, Role::Admin | Role::Secretariat) => Ok(()),
+            (Target::Notifications, _) => {
+                forbid("only admins and secretariats see the outbox of notifications")
+            }
             (Target::Users, Role::Admin) => Ok(()),
             (Target::Users, _) => forbid("only admins manage users"),
             _ => Ok(()),
@@ -158,6 +164,9 @@ pub fn authorise(caller: &Caller, action: Action, target: Target<'_>) -> Result<
         (Role::Viewer, _) => forbid("viewers read only"),
         (_, Target::Users) => forbid("only admins manage users"),
         (_, Target::Audit) => forbid("the audit log is written by the system only"),
+        (_, Target::Notifications) => {
+            forbid("notifications are written by the planner and the worker only")
+        }
         (_, Target::Party) => forbid("only admins change parties"),
         // Decided above, before the role matters.
         (_, Target::CalendarFeed { .. }) => Ok(()),
@@ -296,6 +305,12 @@ mod tests {
                 ['u', 'y', 'f', 'f', 'f', 'f'],
             ),
             (Read, Target::Audit, ['u', 'y', 'y', 'y', 'f', 'f']),
+            (Read, Target::Notifications, ['u', 'y', 'y', 'y', 'f', 'f']),
+            (
+                Update,
+                Target::Notifications,
+                ['u', 'y', 'f', 'f', 'f', 'f'],
+            ),
             (Read, Target::Users, ['u', 'y', 'f', 'f', 'f', 'f']),
             (Create, Target::Users, ['u', 'y', 'f', 'f', 'f', 'f']),
         ];

@@ -6,6 +6,7 @@
 pub mod mailer;
 pub mod payload;
 pub mod templates;
+pub mod worker;
 
 /// Why a delivery failed, as the worker must treat it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,7 @@ pub mod lead_times;
 pub mod obligations;
 pub mod occurrences;
 pub mod organisations;
+pub mod outbox;
 pub mod parties;
 pub mod programmes;
 pub mod reports;
