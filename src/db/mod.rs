@@ -153,6 +153,14 @@ pub struct ConnectionManager {
     sqlite_busy_timeout: Duration,
 }
 
+/// libpq speaks TLS through OpenSSL, which by default frees its state in an
+/// atexit handler while other threads may still hold connections: a crash at
+/// exit ("munmap_chunk(): invalid pointer"). Initialising OpenSSL first,
+/// without that handler, avoids it; call before the first PostgreSQL connection.
+pub fn prepare_tls() {
+    openssl_sys::init();
+}
+
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl, sqlite_busy_timeout: Duration) -> Self {
         ConnectionManager {
@@ -163,7 +171,10 @@ impl ConnectionManager {
 
     pub fn establish(&self) -> Result<Conn, diesel::ConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => Ok(Conn::Postgresql(PgConnection::establish(url)?)),
+            DatabaseUrl::Postgres(url) => {
+                prepare_tls();
+                Ok(Conn::Postgresql(PgConnection::establish(url)?))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
                 // WAL lets readers run beside the one writer; the busy timeout makes
