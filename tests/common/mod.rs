@@ -33,6 +33,7 @@ impl TestDb {
         let wanted = std::env::var("ACCORD_TEST_DATABASE_URL").unwrap_or_default();
         if wanted.starts_with("postgres://") || wanted.starts_with("postgresql://") {
             let name = format!("accord_test_{}", uuid::Uuid::new_v4().simple());
+            accord::db::prepare_tls();
             let mut admin = diesel::PgConnection::establish(&wanted).unwrap_or_else(|e| {
                 panic!("ACCORD_TEST_DATABASE_URL={wanted} does not answer: {e}")
             });
