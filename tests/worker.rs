@@ -21,6 +21,7 @@ use accord::notify::mailer::Mailer;
 use accord::notify::payload::{DueItem, Named, Payload};
 use accord::notify::worker::{self, Worker, WorkerHandle};
 use accord::store::notifications::{message_id, queue, state, NotificationRow};
+use accord::store::outbox;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -40,8 +41,9 @@ fn worker_toml(id: &str, max_attempts: u32) -> String {
     )
 }
 
+/// Now, to the microsecond PostgreSQL keeps.
 fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
+    chrono::SubsecRound::trunc_subsecs(Utc::now().naive_utc(), 6)
 }
 
 /// A reminder about one obligation, as the planner would queue it.
@@ -149,6 +151,15 @@ fn wait_until(deadline: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// How many rows are sent: a count, cheap enough to poll while workers run.
+fn sent(pool: &Pool) -> i64 {
+    notifications::table
+        .filter(notifications::state.eq(state::SENT))
+        .count()
+        .get_result(&mut *pool.get().unwrap())
+        .unwrap()
+}
+
 fn states(pool: &Pool) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for r in all_rows(pool) {
@@ -213,6 +224,142 @@ fn by_message_id(received: &[ReceivedMessage]) -> BTreeMap<String, Vec<&Received
     map
 }
 
+fn seconds(n: i64) -> chrono::Duration {
+    chrono::Duration::seconds(n)
+}
+
+#[test]
+fn a_worker_whose_lease_ran_out_cannot_undo_the_claim_of_the_one_that_took_over() {
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    let mut conn = pool.get().unwrap();
+    let t0 = now();
+    let queued = queue_due(&pool, &recipients("stale", 1)).remove(0);
+    let lease = seconds(10);
+
+    let a = outbox::claim(&mut conn, "A", t0, lease, 10, 8).unwrap();
+    assert_eq!(a.rows.len(), 1);
+    assert_eq!(
+        (a.rows[0].state.as_str(), a.rows[0].attempts),
+        (state::SENDING, 1)
+    );
+    assert_eq!(a.rows[0].claimed_by.as_deref(), Some("A"));
+    // Leased: nobody else takes it.
+    let early = outbox::claim(&mut conn, "B", t0 + seconds(5), lease, 10, 8).unwrap();
+    assert!(early.rows.is_empty());
+    // A hangs past its lease; B takes the row over.
+    let t1 = t0 + seconds(11);
+    let b = outbox::claim(&mut conn, "B", t1, lease, 10, 8).unwrap();
+    assert_eq!(b.rows.len(), 1);
+    assert_eq!(b.rows[0].attempts, 2);
+    // A may not send it any more, nor write a failure over B's claim.
+    assert!(!outbox::hold(&mut conn, &queued.id, "A", t1, lease).unwrap());
+    let retried =
+        outbox::fail_transient(&mut conn, &queued.id, "A", t1, "451", t1 + seconds(30), 8).unwrap();
+    assert_eq!(retried, outbox::Retried::NotHeld);
+    assert!(!outbox::fail_permanent(&mut conn, &queued.id, "A", t1, "550").unwrap());
+    let stored = row(&pool, &queued.id);
+    assert_eq!(stored.state, state::SENDING);
+    assert_eq!(stored.claimed_by.as_deref(), Some("B"));
+    // But A's delivery did happen: it is recorded, and B, checking before it
+    // sends, finds the row no longer its to send.
+    assert!(outbox::complete(&mut conn, &queued.id, "A", t1).unwrap());
+    assert!(!outbox::hold(&mut conn, &queued.id, "B", t1, lease).unwrap());
+    // Nothing turns a sent row back.
+    let retried =
+        outbox::fail_transient(&mut conn, &queued.id, "B", t1, "451", t1 + seconds(30), 8).unwrap();
+    assert_eq!(retried, outbox::Retried::NotHeld);
+    assert!(!outbox::complete(&mut conn, &queued.id, "B", t1).unwrap());
+    let stored = row(&pool, &queued.id);
+    assert_eq!(stored.state, state::SENT);
+    assert_eq!(stored.attempts, 2);
+    assert!(
+        outbox::claim(&mut conn, "C", t1 + seconds(3600), lease, 10, 8)
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+}
+
+#[test]
+fn retries_wait_for_their_time_and_rows_end_dead_or_given_back() {
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    let mut conn = pool.get().unwrap();
+    let t0 = now();
+    let lease = seconds(10);
+    let rows = queue_due(&pool, &recipients("ends", 1));
+    let failing = &rows[0];
+    // A transient failure: due again at next_at, not before.
+    outbox::claim(&mut conn, "W", t0, lease, 10, 2).unwrap();
+    let next_at = t0 + seconds(60);
+    let retried =
+        outbox::fail_transient(&mut conn, &failing.id, "W", t0, "451 later", next_at, 2).unwrap();
+    assert_eq!(retried, outbox::Retried::Retry);
+    let stored = row(&pool, &failing.id);
+    assert_eq!(stored.state, state::RETRY);
+    assert_eq!(stored.send_after, next_at);
+    assert_eq!(stored.lease_until, None);
+    assert!(
+        outbox::claim(&mut conn, "W", t0 + seconds(59), lease, 10, 2)
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    // The last attempt fails too: dead.
+    let again = outbox::claim(&mut conn, "W", next_at, lease, 10, 2).unwrap();
+    assert_eq!(again.rows[0].attempts, 2);
+    let retried = outbox::fail_transient(
+        &mut conn,
+        &failing.id,
+        "W",
+        next_at,
+        "451 still",
+        next_at,
+        2,
+    )
+    .unwrap();
+    assert_eq!(retried, outbox::Retried::Dead);
+    let stored = row(&pool, &failing.id);
+    assert_eq!(stored.state, state::DEAD);
+    assert_eq!(stored.last_error.as_deref(), Some("451 still"));
+
+    // A row whose every worker dies while sending it: claimed while
+    // attempts remain, then given up as dead when the last lease runs out.
+    let hanging = queue_due(&pool, &recipients("hangs", 1)).remove(0);
+    let mut t = next_at;
+    for attempt in 1..=2 {
+        let claim = outbox::claim(&mut conn, "W", t, lease, 10, 2).unwrap();
+        assert_eq!(claim.rows.len(), 1, "attempt {attempt}");
+        assert_eq!(claim.rows[0].attempts, attempt);
+        t += seconds(11);
+    }
+    let claim = outbox::claim(&mut conn, "W", t, lease, 10, 2).unwrap();
+    assert!(claim.rows.is_empty());
+    assert_eq!(claim.abandoned, vec![hanging.id.clone()]);
+    assert_eq!(row(&pool, &hanging.id).state, state::DEAD);
+
+    // A worker that stops gives back what it claimed and did not try.
+    let untried = queue_due(&pool, &recipients("untried", 2));
+    let claim = outbox::claim(&mut conn, "W", t, lease, 10, 2).unwrap();
+    assert_eq!(claim.rows.len(), 2);
+    let ids: Vec<String> = untried.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(outbox::release(&mut conn, &ids, "W", t).unwrap(), 2);
+    for r in &untried {
+        let stored = row(&pool, &r.id);
+        assert_eq!(
+            (stored.state.as_str(), stored.attempts),
+            (state::PENDING, 0)
+        );
+        assert_eq!(stored.lease_until, None);
+    }
+    let counts = outbox::counts(&mut conn).unwrap();
+    let of = |s: &str| counts.by_state.iter().find(|(k, _)| *k == s).unwrap().1;
+    assert_eq!((of(state::DEAD), of(state::PENDING)), (2, 2));
+    assert_eq!(counts.retried, 2, "both dead rows had a second attempt");
+    assert_eq!(counts.retries, 2);
+}
+
 #[test]
 fn every_queued_reminder_arrives_once_with_its_message_id() {
     let db = TestDb::new();
@@ -221,7 +368,7 @@ fn every_queued_reminder_arrives_once_with_its_message_id() {
     let queued = queue_due(&pool, &recipients("happy", 25));
     let worker = start_worker(&db, &pool, &sink, &worker_toml("happy", 8));
     wait_until(Duration::from_secs(60), "every row sent", || {
-        states(&pool).get(state::SENT) == Some(&25)
+        sent(&pool) == 25
     });
     worker.stop_and_join();
 
@@ -423,7 +570,7 @@ fn a_server_down_for_a_while_loses_nothing() {
     );
     sink.restart();
     wait_until(Duration::from_secs(60), "every row sent", || {
-        states(&pool).get(state::SENT) == Some(&15)
+        sent(&pool) == 15
     });
     worker.stop_and_join();
     let received = sink.received();
@@ -463,7 +610,7 @@ fn a_worker_killed_mid_batch_loses_nothing_and_duplicates_keep_their_message_id(
 
     let (mut second, _dir2) = worker_process(&db, &sink, &worker_toml("second", 8));
     wait_until(Duration::from_secs(120), "every row sent", || {
-        states(&pool).get(state::SENT) == Some(&60)
+        sent(&pool) == 60
     });
     second.kill().unwrap();
     second.wait().unwrap();
@@ -521,7 +668,7 @@ fn two_worker_processes_deliver_a_thousand_notifications_exactly_once() {
     let (mut a, _dir_a) = worker_process(&db, &sink, &worker_toml("worker-a", 8));
     let (mut b, _dir_b) = worker_process(&db, &sink, &worker_toml("worker-b", 8));
     wait_until(Duration::from_secs(240), "1000 rows sent", || {
-        states(&pool).get(state::SENT) == Some(&1000)
+        sent(&pool) == 1000
     });
     // Whatever a worker might still do wrongly, give it the time to do it.
     std::thread::sleep(Duration::from_secs(1));
