@@ -535,6 +535,19 @@ fn the_notification_list_filters_and_pages() {
         let body: Value = res.json().unwrap();
         assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
     }
+    // Documented, /metrics as Prometheus text.
+    let spec: Value = setup.get("/api/v1/openapi.json", None).json().unwrap();
+    for path in ["/api/v1/notifications", "/api/v1/notifications/{id}"] {
+        assert!(
+            spec["paths"][path]["get"].is_object(),
+            "{path} undocumented"
+        );
+    }
+    let metrics = &spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"];
+    assert!(
+        metrics.get("text/plain; version=0.0.4").is_some(),
+        "{metrics}"
+    );
     let res = setup.get("/api/v1/notifications/not-a-uuid", Some(&admin));
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = setup.get(
