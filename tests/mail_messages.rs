@@ -750,6 +750,20 @@ fn smtp_failures_are_transient_or_permanent_as_the_worker_needs() {
     let mut bad = n.clone();
     bad.payload = "{".to_string();
     assert!(matches!(mailer.deliver(&bad), Err(SendError::Permanent(_))));
+
+    // A server slower than mail.smtp.timeout_secs: transient (the worker
+    // retries; the same Message-ID marks a duplicate if it did arrive).
+    let impatient = Mailer::from_settings(&mail_settings(
+        &sink
+            .mail_toml()
+            .replace("timeout_secs = 5", "timeout_secs = 1"),
+    ))
+    .unwrap();
+    sink.delay(4.0);
+    match impatient.deliver(&n) {
+        Err(SendError::Transient(e)) => assert!(e.starts_with("timed out"), "{e}"),
+        other => panic!("a timeout must be transient: {other:?}"),
+    }
 }
 
 #[test]

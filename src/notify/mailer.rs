@@ -142,9 +142,28 @@ fn classify(e: &lettre::transport::smtp::Error) -> SendError {
     let text = e.to_string();
     if e.is_permanent() {
         SendError::Permanent(text)
+    } else if timed_out(e) {
+        // A socket timeout reads as "Resource temporarily unavailable" on Linux.
+        SendError::Transient(format!(
+            "timed out: no answer within mail.smtp.timeout_secs ({text})"
+        ))
     } else {
         SendError::Transient(text)
     }
+}
+
+fn timed_out(e: &lettre::transport::smtp::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            );
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Writes `<id>.eml` whole or not at all (a temporary file renamed into place).
