@@ -73,8 +73,9 @@ pub fn queue(conn: &mut Conn, row: &NotificationRow) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
-/// Cancels the rows about an item that have not gone out yet (pending or
-/// waiting for a retry); the number cancelled.
+/// Cancels the rows about an item that have not gone out yet: pending,
+/// waiting for a retry, or claimed (the worker checks the row right before
+/// sending and skips a cancelled one); the number cancelled.
 pub fn cancel_unsent_for_item(
     conn: &mut Conn,
     item_kind: &str,
@@ -85,7 +86,7 @@ pub fn cancel_unsent_for_item(
         notifications::table
             .filter(notifications::item_kind.eq(item_kind))
             .filter(notifications::item_id.eq(item_id))
-            .filter(notifications::state.eq_any([state::PENDING, state::RETRY])),
+            .filter(notifications::state.eq_any([state::PENDING, state::RETRY, state::SENDING])),
     )
     .set((
         notifications::state.eq(state::CANCELLED),

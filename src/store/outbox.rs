@@ -56,6 +56,8 @@ pub fn claim(
         macro_rules! due {
             () => {
                 notifications::table
+                    // A row gathered into a digest (or an escalation) goes out with it, never alone.
+                    .filter(notifications::digest_id.is_null())
                     .filter(
                         notifications::state
                             .eq_any([state::PENDING, state::RETRY])
@@ -180,6 +182,18 @@ pub fn complete(
             notifications::sent_at.eq(now),
             notifications::lease_until.eq(None::<NaiveDateTime>),
             notifications::claimed_by.eq(worker_id),
+            notifications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        // The rows gathered into a digest went out with it.
+        diesel::update(
+            notifications::table
+                .filter(notifications::digest_id.eq(id))
+                .filter(notifications::state.eq_any([state::PENDING, state::RETRY])),
+        )
+        .set((
+            notifications::state.eq(state::SENT),
+            notifications::sent_at.eq(now),
             notifications::updated_at.eq(now),
         ))
         .execute(conn)?;
