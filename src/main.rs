@@ -13,6 +13,7 @@ use accord::clock::SystemClock;
 use accord::config::{Settings, Sources};
 use accord::import::{self, ImportError};
 use accord::notify::mailer::Mailer;
+use accord::notify::planner::{self, PlanSettings};
 use accord::server;
 use accord::store::WriteContext;
 
@@ -46,6 +47,18 @@ enum Command {
     /// at once on PostgreSQL. Stops on SIGTERM or Ctrl-C after the message
     /// being sent.
     Worker,
+    /// Plan the reminders due now and queue them in the outbox (the worker
+    /// does too, before each pass), then print what was done. With
+    /// --preview --at DATE, print what would be sent on that day, per
+    /// recipient and in their language, and write nothing.
+    Remind {
+        /// Print what would be sent on the day given by --at; write nothing.
+        #[arg(long, requires = "at")]
+        preview: bool,
+        /// The day to preview (a local date of each recipient).
+        #[arg(long, value_name = "YYYY-MM-DD", requires = "preview")]
+        at: Option<chrono::NaiveDate>,
+    },
     /// Apply pending database migrations and exit. Safe to run from several
     /// machines at once on PostgreSQL (an advisory lock serialises them).
     Migrate,
@@ -165,6 +178,23 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
                 settings: Arc::new(settings),
             };
             server::run_worker(state, Arc::new(mailer))
+        }
+        Command::Remind { preview, at } => {
+            let pool = server::open_pool(&settings)?;
+            server::run_migrations(&pool)?;
+            let mut conn = pool.get().context("no database connection")?;
+            let plan = PlanSettings::from_settings(&settings);
+            match (preview, at) {
+                (true, Some(day)) => {
+                    let rows = planner::preview(&mut conn, day, &plan)?;
+                    print!("{}", planner::describe(&rows));
+                }
+                _ => {
+                    let outcome = planner::plan_due(&mut conn, chrono::Utc::now(), &plan)?;
+                    println!("{outcome}");
+                }
+            }
+            Ok(())
         }
         Command::Migrate => {
             let pool = server::open_pool(&settings)?;

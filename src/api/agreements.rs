@@ -652,6 +652,7 @@ pub async fn create(
     refuse_nul(&body.0)?;
     let input: AgreementInput = read(body.0)?;
     let ctx = write_context(&state, &who, &req);
+    let st = state.clone();
     let detail = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -679,6 +680,11 @@ pub async fn create(
                 };
                 let (row, parties, signatories) = check_input(conn, &input, base)?;
                 let row = store::agreements::insert(conn, &ctx, row, &parties, &signatories)?;
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[crate::notify::planner::Item::Agreement(row.id.clone())],
+                )?;
                 detail(conn, row, lang.0, today)
             })
         })
@@ -705,6 +711,7 @@ async fn change(
     let expected = expected_version(&req)?;
     refuse_nul(&body)?;
     let ctx = write_context(&state, &who, &req);
+    let st = state.clone();
     let detail = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -733,6 +740,12 @@ async fn change(
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) | Versioned::Unchanged(row) => row,
                 };
+                // A new term or notice period moves the notice deadline and its reminders.
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[crate::notify::planner::Item::Agreement(row.id.clone())],
+                )?;
                 detail(conn, row, lang.0, today)
             })
         })
@@ -823,6 +836,7 @@ pub async fn delete(
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
     let id = id.into_inner();
+    let st = state.clone();
     state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -835,6 +849,11 @@ pub async fn delete(
                         stored.key
                     )));
                 }
+                super::reminder_policies::forget_item(
+                    conn,
+                    &st,
+                    crate::notify::planner::Item::Agreement(stored.id.clone()),
+                )?;
                 if !store::agreements::delete(conn, &ctx, stored, expected)? {
                     return Err(stale());
                 }

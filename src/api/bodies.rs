@@ -25,6 +25,7 @@ use crate::domain::timeframe::{Period, Timeframe};
 use crate::domain::zone::{parse_zone, resolve_local, tzdata_version};
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::notify::planner::Item;
 use crate::store::bodies::{
     BodyFilter, BodyPartyRow, BodyRow, DecisionEffectRow, DecisionRow, MeetingFilter, MeetingRow,
 };
@@ -88,6 +89,9 @@ pub struct BodyView {
     pub parties: Vec<String>,
     /// Co-chair per party code.
     pub co_chairs: BTreeMap<String, String>,
+    /// Ids of the contacts who form its secretariat: reminders of its
+    /// meetings and escalations of overdue items go to them.
+    pub secretariat: Vec<String>,
     pub version: i32,
 }
 
@@ -104,6 +108,10 @@ fn body_views(conn: &mut Conn, rows: Vec<BodyRow>, lang: Language) -> AppResult<
     let mut members: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
     for (body_id, code, co_chair) in store::bodies::members_of(conn, &ids)? {
         members.entry(body_id).or_default().push((code, co_chair));
+    }
+    let mut secretariats: HashMap<String, Vec<String>> = HashMap::new();
+    for (body_id, contact_id) in store::reminders::secretariat_links(conn, &ids)? {
+        secretariats.entry(body_id).or_default().push(contact_id);
     }
     rows.into_iter()
         .map(|row| {
@@ -128,6 +136,7 @@ fn body_views(conn: &mut Conn, rows: Vec<BodyRow>, lang: Language) -> AppResult<
                     .into_iter()
                     .filter_map(|(c, chair)| chair.map(|chair| (c, chair)))
                     .collect(),
+                secretariat: secretariats.remove(&row.id).unwrap_or_default(),
                 id: row.id,
                 key: row.key,
                 parent_id: row.parent_id,
@@ -296,6 +305,10 @@ pub struct BodyInput {
     /// Co-chair per party code (each one of `parties`).
     #[serde(default)]
     pub co_chairs: BTreeMap<String, String>,
+    /// Ids of the contacts who form its secretariat (meeting reminders and
+    /// escalations of overdue items go to them).
+    #[serde(default)]
+    pub secretariat: Vec<String>,
 }
 
 fn current_body_input(conn: &mut Conn, row: &BodyRow) -> AppResult<BodyInput> {
@@ -308,7 +321,37 @@ fn current_body_input(conn: &mut Conn, row: &BodyRow) -> AppResult<BodyInput> {
         agreement: view.agreement,
         parties: view.parties,
         co_chairs: view.co_chairs,
+        secretariat: view.secretariat,
     })
+}
+
+/// The contacts named as a body's secretariat, checked to exist, each once.
+fn check_secretariat(conn: &mut Conn, input: &BodyInput) -> AppResult<Vec<String>> {
+    let mut errors = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    for (i, id) in input.secretariat.iter().enumerate() {
+        let field = format!("secretariat[{i}]");
+        if uuid::Uuid::parse_str(id).is_err() {
+            errors.push(FieldError::new(
+                field,
+                format!("`{id}` is not a contact id (UUID)"),
+            ));
+        } else if ids.contains(id) {
+            errors.push(FieldError::new(field, format!("`{id}` is named twice")));
+        } else if store::organisations::contact_by_id(conn, id)?.is_none() {
+            errors.push(FieldError::new(
+                field,
+                format!("contact {id} does not exist"),
+            ));
+        } else {
+            ids.push(id.clone());
+        }
+    }
+    if errors.is_empty() {
+        Ok(ids)
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 /// A checked input: the row (over `base`) and its members.
@@ -459,7 +502,9 @@ pub async fn create_body(
                     updated_at: ctx.at,
                 };
                 let (row, members) = check_body(conn, &input, base)?;
+                let secretariat = check_secretariat(conn, &input)?;
                 let row = store::bodies::insert(conn, &ctx, row, &members)?;
+                store::reminders::replace_secretariat(conn, &ctx, &row.id, &secretariat)?;
                 body_view(conn, row, lang.0)
             })
         })
@@ -482,6 +527,7 @@ async fn change_body(
 ) -> AppResult<HttpResponse> {
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
+    let st = state.clone();
     let view = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -505,11 +551,29 @@ async fn change_body(
                     return Err(stale());
                 }
                 let (row, members) = check_body(conn, &input, stored.clone())?;
+                let secretariat = check_secretariat(conn, &input)?;
                 let row = match store::bodies::update(conn, &ctx, stored, row, expected, &members)?
                 {
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) | Versioned::Unchanged(row) => row,
                 };
+                let row =
+                    if store::reminders::replace_secretariat(conn, &ctx, &row.id, &secretariat)? {
+                        // A new secretariat is a change of the body; its meetings'
+                        // reminders and its escalations go to the new one.
+                        if row.version == expected
+                            && !store::reminders::bump_body_version(
+                                conn, &row.id, expected, ctx.at,
+                            )?
+                        {
+                            return Err(stale());
+                        }
+                        super::reminder_policies::replan_all(conn, &st)?;
+                        store::bodies::by_id(conn, &row.id)?
+                            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("body vanished")))?
+                    } else {
+                        row
+                    };
                 body_view(conn, row, lang.0)
             })
         })
@@ -619,6 +683,11 @@ pub async fn delete_body(
                         stored.key, refs.meetings, refs.programmes, refs.children, refs.users
                     )));
                 }
+                if stored.version != expected {
+                    return Err(stale());
+                }
+                // Its secretariat links go first, each audited (not a silent cascade).
+                store::reminders::replace_secretariat(conn, &ctx, &stored.id, &[])?;
                 if !store::bodies::delete(conn, &ctx, stored, expected)? {
                     return Err(stale());
                 }
@@ -1026,6 +1095,7 @@ pub async fn create_meeting(
     let body = body?;
     let ctx = write_context(&state, &who, &req);
     let id = id.into_inner();
+    let st = state.clone();
     let view = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -1058,6 +1128,11 @@ pub async fn create_meeting(
                 };
                 let row = check_meeting(conn, &input, base)?;
                 let row = store::bodies::insert_meeting(conn, &ctx, row)?;
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[Item::Meeting(row.id.clone())],
+                )?;
                 meeting_view(row, &owner.key, Vec::new(), lang.0)
             })
         })
@@ -1125,6 +1200,7 @@ async fn change_meeting(
 ) -> AppResult<HttpResponse> {
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
+    let st = state.clone();
     let view = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -1152,6 +1228,12 @@ async fn change_meeting(
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) | Versioned::Unchanged(row) => row,
                 };
+                // Its date, time or status moves its reminders and its lead times'.
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[Item::Meeting(row.id.clone())],
+                )?;
                 meeting_view_of(conn, row, &owner.key, lang.0)
             })
         })
@@ -1242,6 +1324,7 @@ pub async fn delete_meeting(
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
     let id = id.into_inner();
+    let st = state.clone();
     state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -1263,6 +1346,8 @@ pub async fn delete_meeting(
                 if stored.version != expected {
                     return Err(stale());
                 }
+                // Its reminders and its lead times' go before it.
+                super::reminder_policies::forget_item(conn, &st, Item::Meeting(stored.id.clone()))?;
                 // Its lead times go with it, each deletion audited.
                 store::lead_times::delete_of_anchor(
                     conn,
@@ -1687,6 +1772,7 @@ pub async fn create_decision(
     let body = body?;
     let ctx = write_context(&state, &who, &req);
     let id = id.into_inner();
+    let st = state.clone();
     let view = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -1737,6 +1823,10 @@ pub async fn create_decision(
                         created_at: ctx.at,
                     },
                 )?;
+                let affected: Vec<Item> = planned
+                    .iter()
+                    .map(|p| Item::Obligation(p.stored.id.clone()))
+                    .collect();
                 for p in planned {
                     let number = p.stored.number.clone();
                     match store::bodies::apply_effect(conn, &ctx, p.stored, p.changed, &p.record)? {
@@ -1751,6 +1841,8 @@ pub async fn create_decision(
                         Versioned::Unchanged(_) => {}
                     }
                 }
+                // Postponed, cancelled, closed: the items' reminders follow the decision.
+                super::reminder_policies::replan_items(conn, &st, &affected)?;
                 decision_view(conn, row, lang.0)
             })
         })

@@ -31,6 +31,7 @@ use crate::domain::zone::parse_wall_time;
 use crate::domain::zone::{parse_zone, resolve_local, tzdata_version};
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::notify::planner::EventChange;
 use crate::store::events::{EventFilter, EventPosition, EventRow};
 use crate::store::occurrences::OccurrenceRow;
 use crate::store::{self, Versioned};
@@ -904,6 +905,7 @@ pub async fn create(
     let lang = lang?;
     let input: EventInput = read(body?.0)?;
     let ctx = write_context(&state, &who, &req);
+    let st = state.clone();
     let view = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -947,6 +949,8 @@ pub async fn create(
                 let row = store::events::insert(conn, &ctx, checked.row).map_err(key_taken)?;
                 store::events::replace_organisers(conn, &ctx, &row.id, &checked.organiser_ids)?;
                 store::events::replace_fulfils(conn, &ctx, &row.id, &checked.fulfils)?;
+                // Its reminders, and the invitations to a confirmed event, with it.
+                super::reminder_policies::event_written(conn, &st, EventChange::Created(&row))?;
                 view_with_conflicts(conn, row, lang.0)
             })
         })
@@ -972,6 +976,7 @@ async fn change(
     let (lang, body) = (lang?, body?.0);
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
+    let st = state.clone();
     let view = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -996,6 +1001,7 @@ async fn change(
                 let mut row = checked.row;
                 row.sequence =
                     scope.row.sequence + i32::from(store::events::rescheduled(&scope.row, &row));
+                let old = scope.row.clone();
                 let row = match store::events::update(conn, &ctx, scope.row, row, expected)
                     .map_err(key_taken)?
                 {
@@ -1014,6 +1020,15 @@ async fn change(
                 } else {
                     row
                 };
+                // Its reminders follow its dates and status; invitees hear of a change.
+                super::reminder_policies::event_written(
+                    conn,
+                    &st,
+                    EventChange::Changed {
+                        old: &old,
+                        new: &row,
+                    },
+                )?;
                 view_with_conflicts(conn, row, lang.0)
             })
         })
@@ -1101,11 +1116,21 @@ pub async fn delete(
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
     let id = id.into_inner();
+    let st = state.clone();
     state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 let scope = scope(conn, &id)?;
                 who.may(Action::Delete, scope.target())?;
+                if scope.row.version != expected {
+                    return Err(stale());
+                }
+                // Its reminders go, and those invited hear it is off (from the event as it was).
+                super::reminder_policies::event_written(
+                    conn,
+                    &st,
+                    EventChange::Deleted(&scope.row),
+                )?;
                 // Its lead times go with it, each deletion audited (not a silent cascade).
                 store::lead_times::delete_of_anchor(
                     conn,
@@ -1816,6 +1841,7 @@ pub async fn put_occurrence(
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
     let (id, recurrence_text) = path.into_inner();
+    let st = state.clone();
     let (created, version, view) = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -1910,6 +1936,10 @@ pub async fn put_occurrence(
                     }
                 }
                 let changed = stored.as_ref() != Some(&new);
+                let rescheduled = stored.as_ref().map_or(
+                    new.status != row.status || new.start_local != recurrence_id.local(),
+                    |old| new.sequence > old.sequence,
+                );
                 let row = if changed {
                     store::occurrences::write(conn, &ctx, stored.as_ref(), &new)?;
                     // The event's days cover its occurrences where they now
@@ -1934,6 +1964,22 @@ pub async fn put_occurrence(
                 } else {
                     row
                 };
+                if changed {
+                    let revision = format!("{recurrence_id}/{}", new.sequence);
+                    let change = if rescheduled {
+                        EventChange::OccurrenceChanged {
+                            event: &row,
+                            revision: &revision,
+                        }
+                    } else {
+                        // A note changed: reminders only, nobody to tell.
+                        EventChange::Changed {
+                            old: &row,
+                            new: &row,
+                        }
+                    };
+                    super::reminder_policies::event_written(conn, &st, change)?;
+                }
                 let expanded = Expanded {
                     occurrence: Occurrence {
                         recurrence_id,

@@ -22,6 +22,7 @@ use crate::domain::access::{Action, Target};
 use crate::domain::deadlines::{AnchorKind, LeadTimeAnchor, MAX_DAYS_BEFORE};
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::notify::planner::Item;
 use crate::store::bodies::MeetingRow;
 use crate::store::events::EventRow;
 use crate::store::lead_times::{Anchor, Deadline, LeadTime, LeadTimeFilter, LeadTimeRow};
@@ -492,6 +493,7 @@ pub async fn create(
     who.signed_in()?;
     let input: LeadTimeInput = read(body.0)?;
     let ctx = write_context(&state, &who, &req);
+    let st = state.clone();
     let view = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -513,6 +515,11 @@ pub async fn create(
                 };
                 let row = check(conn, &input, &anchor, base)?;
                 let row = store::lead_times::insert(conn, &ctx, row)?;
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[Item::LeadTime(row.id.clone())],
+                )?;
                 let rule = store::lead_times::by_id(conn, &row.id)?
                     .ok_or_else(|| AppError::Internal(anyhow::anyhow!("lead time vanished")))?;
                 view_of(conn, rule, lang.0)
@@ -565,6 +572,7 @@ async fn change(
     who.signed_in()?;
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
+    let st = state.clone();
     let view = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -592,6 +600,11 @@ async fn change(
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) | Versioned::Unchanged(row) => row,
                 };
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[Item::LeadTime(row.id.clone())],
+                )?;
                 let rule = store::lead_times::by_id(conn, &row.id)?
                     .ok_or_else(|| AppError::Internal(anyhow::anyhow!("lead time vanished")))?;
                 view_of(conn, rule, lang)
@@ -677,12 +690,18 @@ pub async fn delete(
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
     let id = id.into_inner();
+    let st = state.clone();
     state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 let stored = find(conn, &id)?;
                 let anchor = stored_anchor(conn, &stored)?;
                 who.may(Action::Update, anchor.target())?;
+                super::reminder_policies::forget_item(
+                    conn,
+                    &st,
+                    Item::LeadTime(stored.row.id.clone()),
+                )?;
                 if store::lead_times::delete(conn, &ctx, stored.row, expected)? {
                     Ok(())
                 } else {

@@ -19,6 +19,7 @@ pub mod organisations;
 pub mod pagination;
 pub mod parties;
 pub mod programmes;
+pub mod reminder_policies;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -137,6 +138,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(programmes::routes)
                 .configure(events::routes)
                 .configure(lead_times::routes)
+                .configure(reminder_policies::routes)
                 .configure(notifications::routes)
                 .configure(calendar::routes),
         )

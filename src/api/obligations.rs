@@ -23,6 +23,7 @@ use crate::domain::status::{Completion, Lifecycle, Overall};
 use crate::domain::timeframe::{Period, Timeframe};
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::notify::planner::Item;
 use crate::store::obligations::{AssignmentRow, ListPosition, ObligationFilter, ObligationRow};
 use crate::store::{self, Versioned};
 
@@ -630,6 +631,12 @@ async fn change(
                 } else {
                     row
                 };
+                // New dates, lifecycle or assignments: its reminders follow, in this transaction.
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[Item::Obligation(row.id.clone())],
+                )?;
                 view_of(conn, row, &st, lang.0)
             })
         })
@@ -900,6 +907,12 @@ pub async fn report(
                     })
                     .collect();
                 store::reports::append(conn, &ctx, &report, &evidence)?;
+                // A completion stops its reminders (and a reopening brings them back).
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[Item::Obligation(scope.row.id.clone())],
+                )?;
                 let after = assess_rows(
                     conn,
                     vec![scope.row.clone()],

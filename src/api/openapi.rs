@@ -41,6 +41,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::programmes::Doc::openapi());
     doc.merge(super::events::Doc::openapi());
     doc.merge(super::lead_times::Doc::openapi());
+    doc.merge(super::reminder_policies::Doc::openapi());
     doc.merge(super::calendar::Doc::openapi());
     doc.merge(super::notifications::Doc::openapi());
     doc.merge(super::metrics::Doc::openapi());

@@ -28,6 +28,7 @@ use crate::domain::timeframe::{Period, Timeframe, TimeframeKind};
 use crate::domain::zone::parse_zone;
 use crate::domain::{Language, LocalizedText};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::notify::planner::Item;
 use crate::store;
 use crate::store::obligations::{AssignmentRow, AssignmentView, ObligationRow, Owner};
 use crate::store::programmes::{ProgrammeFilter, ProgrammePosition, ProgrammeRow, SectionRow};
@@ -1123,8 +1124,10 @@ async fn change_programme(
                     Versioned::Stale => return Err(stale()),
                     Versioned::Written(row) | Versioned::Unchanged(row) => row,
                 };
+                let mut moved: Vec<Item> = Vec::new();
                 for (item, changed) in redated {
                     let version = item.version;
+                    moved.push(Item::Obligation(item.id.clone()));
                     if let Versioned::Stale =
                         store::obligations::update(conn, &ctx, item, changed, version)?
                     {
@@ -1133,6 +1136,17 @@ async fn change_programme(
                 }
                 // Yearly items recur over the years of the period, whatever their timeframe.
                 store::obligations::sync_programme_occurrences(conn, &row.id)?;
+                // Items re-dated with the period (and yearly ones) are reminded on their new dates.
+                moved.extend(
+                    store::obligations::of_owner(
+                        conn,
+                        store::obligations::Owner::Programme(&row.id),
+                    )?
+                    .into_iter()
+                    .filter(|o| o.recurrence.is_some())
+                    .map(|o| Item::Obligation(o.id)),
+                );
+                super::reminder_policies::replan_items(conn, &st, &moved)?;
                 detail(conn, row, &st, lang)
             })
         })
@@ -1873,6 +1887,11 @@ pub async fn create_obligation(
                 let (row, assignments) = new_item(conn, &programme, &input, ctx.at)?;
                 let row = store::obligations::insert(conn, &ctx, row, &assignments)
                     .map_err(taken("an item with this number"))?;
+                super::reminder_policies::replan_items(
+                    conn,
+                    &st,
+                    &[Item::Obligation(row.id.clone())],
+                )?;
                 let items = assess_rows(
                     conn,
                     vec![row],
@@ -1919,6 +1938,7 @@ pub async fn delete_obligation(
     let expected = expected_version(&req)?;
     let ctx = write_context(&state, &who, &req);
     let id = id.into_inner();
+    let st = state.clone();
     state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -1967,6 +1987,8 @@ pub async fn delete_obligation(
                         row.number
                     )));
                 }
+                // Its reminders and its lead times' go before it.
+                super::reminder_policies::forget_item(conn, &st, Item::Obligation(row.id.clone()))?;
                 if !store::obligations::delete(conn, &ctx, row, expected)? {
                     return Err(stale());
                 }

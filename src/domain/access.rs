@@ -91,6 +91,12 @@ pub enum Target<'a> {
     },
     /// An event; `body_id` when it belongs to a body's programme or meeting.
     Event { body_id: Option<&'a str> },
+    /// A reminder policy: the global one, or a programme's (`body_id`: the
+    /// programme's body, whose secretariat sets it).
+    ReminderPolicy {
+        global: bool,
+        body_id: Option<&'a str>,
+    },
     /// The audit log.
     Audit,
     /// The outbox of notifications (recipients' addresses, delivery errors).
@@ -171,6 +177,16 @@ pub fn authorise(caller: &Caller, action: Action, target: Target<'_>) -> Result<
         // Decided above, before the role matters.
         (_, Target::CalendarFeed { .. }) => Ok(()),
         (Role::Secretariat, Target::Agreement | Target::Organisation) => Ok(()),
+        (Role::Secretariat, Target::ReminderPolicy { global: true, .. }) => {
+            forbid("only admins change the global reminder policy")
+        }
+        (Role::Secretariat, Target::ReminderPolicy { body_id, .. }) => {
+            if serves(body_id) {
+                Ok(())
+            } else {
+                forbid("this programme belongs to a body your secretariat does not serve")
+            }
+        }
         (Role::Secretariat, Target::Body { body_id } | Target::Event { body_id })
         | (Role::Secretariat, Target::Programme { body_id, .. } | Target::Obligation { body_id, .. })
         | (Role::Secretariat, Target::StatusReport { body_id, .. }) => {
@@ -298,6 +314,46 @@ mod tests {
                 Update,
                 Target::Body { body_id: body },
                 ['u', 'y', 'y', 'f', 'f', 'f'],
+            ),
+            (
+                Read,
+                Target::ReminderPolicy {
+                    global: true,
+                    body_id: None,
+                },
+                ['u', 'y', 'y', 'y', 'y', 'y'],
+            ),
+            (
+                Update,
+                Target::ReminderPolicy {
+                    global: true,
+                    body_id: None,
+                },
+                ['u', 'y', 'f', 'f', 'f', 'f'],
+            ),
+            (
+                Read,
+                Target::ReminderPolicy {
+                    global: false,
+                    body_id: body,
+                },
+                ['u', 'y', 'y', 'y', 'y', 'y'],
+            ),
+            (
+                Update,
+                Target::ReminderPolicy {
+                    global: false,
+                    body_id: body,
+                },
+                ['u', 'y', 'y', 'f', 'f', 'f'],
+            ),
+            (
+                Delete,
+                Target::ReminderPolicy {
+                    global: false,
+                    body_id: None,
+                },
+                ['u', 'y', 'f', 'f', 'f', 'f'],
             ),
             (
                 Create,

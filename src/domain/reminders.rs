@@ -215,10 +215,6 @@ impl Slot {
     }
 }
 
-fn is_weekend(day: NaiveDate) -> bool {
-    matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
-}
-
 /// A Saturday or Sunday moved to the Friday before.
 fn back_to_friday(day: NaiveDate) -> NaiveDate {
     match day.weekday() {
@@ -295,10 +291,7 @@ pub fn overdue(due: NaiveDate, policy: &Policy, from: NaiveDate, to: NaiveDate) 
     };
     let mut slots = Vec::new();
     let mut k = k0;
-    loop {
-        let Some(day) = plus(first, k.saturating_mul(step)) else {
-            break;
-        };
+    while let Some(day) = plus(first, k.saturating_mul(step)) {
         if day > to {
             break;
         }
@@ -493,6 +486,10 @@ mod tests {
 
     fn policy() -> Policy {
         Policy::default()
+    }
+
+    fn is_weekend(day: NaiveDate) -> bool {
+        matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
     }
 
     fn days_of(slots: &[Slot]) -> Vec<(NaiveDate, i64)> {

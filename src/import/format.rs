@@ -122,6 +122,9 @@ pub struct Body {
     pub parties: Vec<String>,
     #[serde(default)]
     pub co_chairs: BTreeMap<String, String>,
+    /// Emails of the contacts who form its secretariat (reminders of its
+    /// meetings, escalations of overdue items). Absent: left as it is.
+    pub secretariat: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

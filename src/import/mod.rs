@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::db::Conn;
+use crate::notify::planner::Item;
 use crate::store::{self, Outcome, WriteContext};
 
 /// A problem with its place in the file.
@@ -154,17 +155,44 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             summary.count("contacts", outcome);
         }
     }
+    let mut changed_agreements: Vec<Item> = Vec::new();
     for (row, parties, signatories) in plan.agreements {
-        let (_, outcome) = store::agreements::upsert(conn, ctx, row, &parties, &signatories)?;
+        let (agreement, outcome) =
+            store::agreements::upsert(conn, ctx, row, &parties, &signatories)?;
         summary.count("agreements", outcome);
+        if outcome == Outcome::Updated {
+            changed_agreements.push(Item::Agreement(agreement.id));
+        }
     }
+    // Records whose dates or status changed: their unsent reminders are
+    // cancelled below (the planner's next pass queues what holds now).
+    let mut changed: Vec<Item> = Vec::new();
     for (row, members) in plan.bodies {
         let (_, outcome) = store::bodies::upsert(conn, ctx, row, &members)?;
         summary.count("bodies", outcome);
     }
+    for (body_id, emails) in plan.secretariats {
+        // A contact named by email: the first of that email (by id) when
+        // several organisations list the same person.
+        let mut ids = Vec::new();
+        for email in &emails {
+            if let Some(c) = store::reminders::contacts_by_email(conn, email)?.first() {
+                ids.push(c.id.clone());
+            }
+        }
+        let outcome = if store::reminders::replace_secretariat(conn, ctx, &body_id, &ids)? {
+            Outcome::Updated
+        } else {
+            Outcome::Unchanged
+        };
+        summary.count("body secretariats", outcome);
+    }
     for (row, decisions) in plan.meetings {
-        let (_, outcome) = store::bodies::upsert_meeting(conn, ctx, row)?;
+        let (meeting, outcome) = store::bodies::upsert_meeting(conn, ctx, row)?;
         summary.count("meetings", outcome);
+        if outcome == Outcome::Updated {
+            changed.push(Item::Meeting(meeting.id.clone()));
+        }
         for decision in decisions {
             let (_, outcome) = store::bodies::upsert_decision(conn, ctx, decision)?;
             summary.count("decisions", outcome);
@@ -181,6 +209,17 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
         )?;
         summary.count("programmes", outcome);
         programme_ids.push(programme.id.clone());
+        if outcome == Outcome::Updated {
+            // A new period moves its yearly items and those of the whole period.
+            changed.extend(
+                store::obligations::of_owner(
+                    conn,
+                    store::obligations::Owner::Programme(&programme.id),
+                )?
+                .into_iter()
+                .map(|o| Item::Obligation(o.id)),
+            );
+        }
         for section in planned.sections {
             let section = store::programmes::SectionRow {
                 programme_id: programme.id.clone(),
@@ -204,6 +243,7 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             outcome = Outcome::Updated;
         }
         summary.count("obligations", outcome);
+        let mut reported = false;
         for (report, evidence) in planned.reports {
             if store::reports::exists(conn, &obligation.id, &report.party_id, report.as_of)? {
                 summary.count("status reports", Outcome::Unchanged);
@@ -211,14 +251,22 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             }
             store::reports::append(conn, ctx, &report, &evidence)?;
             summary.count("status reports", Outcome::Created);
+            reported = true;
+        }
+        // A new item has no reminders yet; a changed or newly reported one may have stale ones.
+        if outcome == Outcome::Updated || (reported && outcome == Outcome::Unchanged) {
+            changed.push(Item::Obligation(obligation.id.clone()));
         }
         for row in planned.lead_times {
             let row = store::lead_times::LeadTimeRow {
                 obligation_id: Some(obligation.id.clone()),
                 ..row
             };
-            let (_, outcome) = store::lead_times::upsert(conn, ctx, row)?;
+            let (rule, outcome) = store::lead_times::upsert(conn, ctx, row)?;
             summary.count("lead times", outcome);
+            if outcome == Outcome::Updated {
+                changed.push(Item::LeadTime(rule.id));
+            }
         }
     }
     // A changed period moves the occurrences of yearly items the file does not list too.
@@ -234,14 +282,22 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
             &planned.fulfils,
         )?;
         summary.count("events", outcome);
+        if outcome == Outcome::Updated {
+            changed.push(Item::Event(event.id.clone()));
+        }
         for row in planned.lead_times {
             let row = store::lead_times::LeadTimeRow {
                 event_id: Some(event.id.clone()),
                 ..row
             };
-            let (_, outcome) = store::lead_times::upsert(conn, ctx, row)?;
+            let (rule, outcome) = store::lead_times::upsert(conn, ctx, row)?;
             summary.count("lead times", outcome);
+            if outcome == Outcome::Updated {
+                changed.push(Item::LeadTime(rule.id));
+            }
         }
     }
+    changed.extend(changed_agreements);
+    crate::notify::planner::forget_items(conn, ctx.at.and_utc(), &changed)?;
     Ok(summary)
 }

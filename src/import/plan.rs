@@ -41,6 +41,8 @@ pub struct Plan {
     pub organisations: Vec<(OrganisationRow, Vec<ContactRow>)>,
     pub agreements: Vec<(AgreementRow, Vec<String>, Vec<String>)>,
     pub bodies: Vec<(BodyRow, Vec<BodyPartyRow>)>,
+    /// Body id and the emails of its secretariat's contacts, for bodies that list one.
+    pub secretariats: Vec<(String, Vec<String>)>,
     pub meetings: Vec<(MeetingRow, Vec<DecisionRow>)>,
     pub programmes: Vec<PlannedProgramme>,
     pub obligations: Vec<PlannedObligation>,
@@ -758,6 +760,31 @@ impl Planner<'_> {
                 }
             }
             let id = self.bodies[&b.key].0.clone();
+            if let Some(emails) = &b.secretariat {
+                let mut wanted = Vec::new();
+                for (j, email) in emails.iter().enumerate() {
+                    let email = email.trim().to_lowercase();
+                    let field = format!("{path}.secretariat[{j}]");
+                    let in_file = file.organisations.iter().any(|o| {
+                        o.contacts
+                            .iter()
+                            .any(|c| c.email.trim().to_lowercase() == email)
+                    });
+                    if wanted.contains(&email) {
+                        self.problem(field, format!("`{email}` is named twice"));
+                    } else if in_file
+                        || !store::reminders::contacts_by_email(self.conn, &email)?.is_empty()
+                    {
+                        wanted.push(email);
+                    } else {
+                        self.problem(
+                            field,
+                            format!("`{email}` is not the email of a contact of any organisation"),
+                        );
+                    }
+                }
+                plan.secretariats.push((id.clone(), wanted));
+            }
             planned.push((
                 BodyRow {
                     id,

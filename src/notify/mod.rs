@@ -5,6 +5,7 @@
 
 pub mod mailer;
 pub mod payload;
+pub mod planner;
 pub mod templates;
 pub mod worker;
 

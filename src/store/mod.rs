@@ -14,7 +14,9 @@ pub mod occurrences;
 pub mod organisations;
 pub mod outbox;
 pub mod parties;
+pub mod policies;
 pub mod programmes;
+pub mod reminders;
 pub mod reports;
 pub mod users;
 

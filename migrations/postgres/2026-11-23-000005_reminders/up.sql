@@ -76,3 +76,8 @@ CREATE TABLE body_secretariats (
     PRIMARY KEY (body_id, contact_id)
 );
 CREATE INDEX body_secretariats_contact ON body_secretariats(contact_id);
+
+-- The planner selects items whose reminders fall in a window by their dates:
+-- "prepare" reminders count from the earliest date.
+CREATE INDEX obligations_earliest ON obligations(earliest);
+CREATE INDEX obligation_occurrences_earliest ON obligation_occurrences(earliest);
