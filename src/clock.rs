@@ -33,12 +33,44 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock that is moved by hand: a test sets it to each date of a
+/// scenario in turn (the server, the planner and the worker share it).
+#[derive(Debug, Clone)]
+pub struct SettableClock(Arc<std::sync::Mutex<DateTime<Utc>>>);
+
+impl SettableClock {
+    pub fn new(at: DateTime<Utc>) -> SettableClock {
+        SettableClock(Arc::new(std::sync::Mutex::new(at)))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+}
+
+impl Clock for SettableClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 pub type SharedClock = Arc<dyn Clock>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_settable_clock_moves_for_all_who_share_it() {
+        let clock = SettableClock::new(Utc.with_ymd_and_hms(2025, 10, 8, 3, 0, 0).unwrap());
+        let shared: SharedClock = Arc::new(clock.clone());
+        clock.set(Utc.with_ymd_and_hms(2025, 10, 9, 6, 30, 0).unwrap());
+        assert_eq!(
+            shared.now(),
+            Utc.with_ymd_and_hms(2025, 10, 9, 6, 30, 0).unwrap()
+        );
+    }
 
     #[test]
     fn today_depends_on_the_zone() {

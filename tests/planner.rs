@@ -739,6 +739,19 @@ fn event_emails_carry_itip_and_a_cancelled_event_cancels_its_reminders() {
         ics.contains("METHOD:REQUEST") && ics.contains("SEQUENCE:1"),
         "{ics}"
     );
+    // Its reminders, not tried yet, now say 19:00 in Moscow (16:00Z).
+    for r in env
+        .rows()
+        .iter()
+        .filter(|r| r.item_id.as_deref() == Some(&id) && r.kind == "reminder")
+    {
+        assert_eq!(
+            env.payload(r).items[0].starts_at,
+            Some(utc(2025, 10, 8, 16, 0)),
+            "{}",
+            r.dedupe_key
+        );
+    }
     // Cancelled: every reminder of it is cancelled, and a CANCEL goes out.
     let res = env.send(
         reqwest::Method::PATCH,

@@ -123,6 +123,8 @@ pub struct PlanOutcome {
     pub revived: usize,
     /// Unsent rows that no longer hold.
     pub cancelled: usize,
+    /// Rows not tried yet whose words or hour changed with their item.
+    pub refreshed: usize,
     /// Digests and escalations written or rewritten.
     pub gathered: usize,
 }
@@ -132,6 +134,7 @@ impl PlanOutcome {
         self.queued += other.queued;
         self.revived += other.revived;
         self.cancelled += other.cancelled;
+        self.refreshed += other.refreshed;
         self.gathered += other.gathered;
     }
 }
@@ -140,8 +143,8 @@ impl std::fmt::Display for PlanOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} queued, {} revived, {} cancelled, {} digest(s) and escalation(s) written",
-            self.queued, self.revived, self.cancelled, self.gathered
+            "{} queued, {} revived, {} cancelled, {} refreshed, {} digest(s) and escalation(s) written",
+            self.queued, self.revived, self.cancelled, self.refreshed, self.gathered
         )
     }
 }
@@ -1522,6 +1525,18 @@ fn plan(
     for w in wanted {
         let mut row = w.row;
         if let Some(old) = existing.get(&row.dedupe_key) {
+            if old.state == state::PENDING
+                && old.attempts == 0
+                && (old.payload != row.payload || old.send_after != row.send_after)
+            {
+                // Never tried yet: it says what holds now (an event's new
+                // time on the same day, a new title, a new send hour).
+                if store::reminders::refresh(conn, &old.id, &row.payload, row.send_after, at)? {
+                    outcome.refreshed += 1;
+                    touched.extend(old.digest_id.clone());
+                }
+                continue;
+            }
             if old.state != state::CANCELLED || old.sent_at.is_some() {
                 continue;
             }

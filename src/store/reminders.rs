@@ -30,6 +30,11 @@ use crate::domain::status::Lifecycle;
 /// Ids per statement: SQLite limits the parameters of one.
 const CHUNK: usize = 5_000;
 
+/// States of a row that has not gone out: pending, awaiting a retry, or
+/// claimed by a worker that has not sent it yet (the worker checks the row
+/// right before sending and skips a cancelled one).
+const UNSENT: [&str; 3] = [state::PENDING, state::RETRY, state::SENDING];
+
 /// Kinds of row the planner writes about dated items (re-planning cancels
 /// these; event emails are another matter).
 pub const REMINDER_KINDS: [&str; 2] = ["reminder", "overdue"];
@@ -575,6 +580,30 @@ pub fn revive(
     Ok(n == 1)
 }
 
+/// Rewrites what a row not tried yet says and when it goes (its item
+/// changed); false when it is no longer such a row.
+pub fn refresh(
+    conn: &mut Conn,
+    id: &str,
+    payload: &str,
+    send_after: NaiveDateTime,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        notifications::table
+            .find(id)
+            .filter(notifications::state.eq(state::PENDING))
+            .filter(notifications::attempts.eq(0)),
+    )
+    .set((
+        notifications::payload.eq(payload),
+        notifications::send_after.eq(send_after),
+        notifications::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// What identifies a notice apart from the policy that planned it.
 #[derive(Debug, Clone, Copy)]
 pub struct Notice<'a> {
@@ -648,7 +677,7 @@ pub fn unsent_of_item(conn: &mut Conn, item_kind: &str, item_id: &str) -> QueryR
     let rows = notifications::table
         .filter(notifications::item_kind.eq(item_kind))
         .filter(notifications::item_id.eq(item_id))
-        .filter(notifications::state.eq_any([state::PENDING, state::RETRY]))
+        .filter(notifications::state.eq_any(UNSENT))
         .filter(notifications::kind.eq_any(REMINDER_KINDS))
         .select((
             notifications::id,
@@ -666,7 +695,7 @@ pub fn unsent_between(
     to: NaiveDateTime,
 ) -> QueryResult<Vec<Unsent>> {
     let rows = notifications::table
-        .filter(notifications::state.eq_any([state::PENDING, state::RETRY]))
+        .filter(notifications::state.eq_any(UNSENT))
         .filter(notifications::send_after.between(from, to))
         .filter(notifications::kind.eq_any(REMINDER_KINDS))
         .select((
@@ -685,7 +714,7 @@ pub fn cancel(conn: &mut Conn, ids: &[String], at: NaiveDateTime) -> QueryResult
         n += diesel::update(
             notifications::table
                 .filter(notifications::id.eq_any(chunk))
-                .filter(notifications::state.eq_any([state::PENDING, state::RETRY])),
+                .filter(notifications::state.eq_any(UNSENT)),
         )
         .set((
             notifications::state.eq(state::CANCELLED),
@@ -701,7 +730,7 @@ pub fn unsent_event_emails(conn: &mut Conn, event_id: &str) -> QueryResult<Vec<S
     notifications::table
         .filter(notifications::item_kind.eq("event"))
         .filter(notifications::item_id.eq(event_id))
-        .filter(notifications::state.eq_any([state::PENDING, state::RETRY]))
+        .filter(notifications::state.eq_any(UNSENT))
         .filter(notifications::kind.eq_any(EVENT_KINDS))
         .select(notifications::id)
         .load(conn)
@@ -796,7 +825,7 @@ pub fn due_between(
     to: NaiveDateTime,
 ) -> QueryResult<Vec<NotificationRow>> {
     notifications::table
-        .filter(notifications::state.eq_any([state::PENDING, state::RETRY]))
+        .filter(notifications::state.eq_any(UNSENT))
         .filter(notifications::send_after.between(from, to))
         .filter(notifications::digest_id.is_null())
         .order((
