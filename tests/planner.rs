@@ -1200,3 +1200,158 @@ fn the_preview_prints_a_day_without_writing_anything() {
     );
     assert!(String::from_utf8(out.stdout).unwrap().contains("queued"));
 }
+
+const MORE: &str = r#"
+agreements:
+  - key: kz-ru-2021
+    kind: agreement
+    title: {en: Agreement on cultural cooperation, ru: Соглашение о культурном сотрудничестве}
+    parties: [KZ, RU]
+    signatories: [kz-mci]
+    in_force: 2021-04-15
+    term_months: 60
+    renewal_months: 60
+    notice_months: 6
+programmes:
+  - key: kz-ru-y
+    title: {en: Yearly programme}
+    period: "2025-2026"
+    parties: [KZ, RU]
+    sections:
+      - code: lib
+        title: {en: Libraries}
+        obligations:
+          - number: "2.1"
+            text: {en: Exchange of catalogues}
+            kind: information_exchange
+            timeframe: "2025-10-09"
+            recurrence: yearly
+            assignments:
+              - {organisation: ru-mkrf, role: lead}
+"#;
+
+#[test]
+fn yearly_occurrences_series_and_agreement_notices_are_reminded_of() {
+    let env = Env::new();
+    {
+        let mut conn = env.pool.get().unwrap();
+        accord::import::import_str(&mut conn, MORE, &write_context("test")).unwrap();
+    }
+    let admin = env.token("admin");
+    // Daily at 10:00 in Moscow, 1 to 10 October.
+    let res = env.send(
+        reqwest::Method::POST,
+        "/api/v1/events",
+        &admin,
+        None,
+        Some(json!({
+            "key": "daily-readings", "title": {"en": "Readings"}, "kind": "festival",
+            "status": "tentative", "start": "2025-10-01T10:00", "end": "2025-10-01T11:00",
+            "time_zone": "Europe/Moscow", "rrule": "FREQ=DAILY;COUNT=10", "organisers": ["ru-mkrf"]
+        })),
+    );
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().unwrap());
+    let series: Value = res.json().unwrap();
+    let series_id = series["id"].as_str().unwrap().to_string();
+    env.plan(now1());
+    let rows = env.rows();
+    let of = |kind: &str, recipient: &str| -> BTreeSet<(String, String, i32)> {
+        rows.iter()
+            .filter(|r| {
+                r.item_kind.as_deref() == Some(kind)
+                    && r.recipient == recipient
+                    && r.state == "pending"
+            })
+            .map(|r| {
+                (
+                    r.occurrence.clone(),
+                    r.due_on.unwrap().to_string(),
+                    r.offset_days.unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Each occurrence of the series on its own: 7 October on the day and 8
+    // October a day before (the 7th), 8 October on the day and 9 October a
+    // day before (the 8th).
+    assert_eq!(
+        of("event", "focal@mkrf.ru")
+            .into_iter()
+            .filter(|o| !o.0.is_empty())
+            .collect::<BTreeSet<_>>(),
+        BTreeSet::from([
+            ("2025-10-07T10:00".to_string(), "2025-10-07".to_string(), 0),
+            ("2025-10-08T10:00".to_string(), "2025-10-08".to_string(), 1),
+            ("2025-10-08T10:00".to_string(), "2025-10-08".to_string(), 0),
+            ("2025-10-09T10:00".to_string(), "2025-10-09".to_string(), 1),
+        ])
+    );
+    // The yearly item's 2025 occurrence, a day before 9 October.
+    assert_eq!(
+        of("obligation", "focal@mkrf.ru")
+            .into_iter()
+            .filter(|o| o.0 == "2025")
+            .collect::<Vec<_>>(),
+        vec![("2025".to_string(), "2025-10-09".to_string(), 1)]
+    );
+    // The agreement renews on 15 April 2026 unless notice is given six
+    // months before: 15 October 2025, a week away, to its signatory.
+    assert_eq!(
+        of("agreement", "focal@mci.kz"),
+        BTreeSet::from([(String::new(), "2025-10-15".to_string(), 7)])
+    );
+    let notice = rows
+        .iter()
+        .find(|r| r.item_kind.as_deref() == Some("agreement"))
+        .unwrap();
+    assert_eq!(env.payload(notice).items[0].field, "agreement_notice");
+
+    // One occurrence cancelled: its reminders go, the others stay.
+    let res = env.send(
+        reqwest::Method::PUT,
+        &format!("/api/v1/events/{series_id}/occurrences/2025-10-08T10:00"),
+        &admin,
+        Some(series["version"].as_i64().unwrap()),
+        Some(json!({"start": "2025-10-08T10:00", "status": "cancelled"})),
+    );
+    assert!(res.status().is_success(), "{}", res.text().unwrap());
+    let pending: BTreeSet<String> = env
+        .rows()
+        .iter()
+        .filter(|r| r.item_id.as_deref() == Some(&series_id) && r.state == "pending")
+        .filter(|r| r.recipient == "focal@mkrf.ru" && r.kind == "reminder")
+        .map(|r| r.occurrence.clone())
+        .collect();
+    assert_eq!(
+        pending,
+        BTreeSet::from([
+            "2025-10-07T10:00".to_string(),
+            "2025-10-09T10:00".to_string()
+        ])
+    );
+
+    // Russia reports the 2025 occurrence done: its reminder goes, the item stays.
+    let ru = env.token("ru-editor");
+    let res = env.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/obligations/{}/reports", env.id_of("2.1")),
+        &ru,
+        None,
+        Some(json!({
+            "party": "RU", "lifecycle": "completed", "completion": "complete",
+            "as_of": "2025-10-07", "occurrence_year": 2025
+        })),
+    );
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().unwrap());
+    let id = env.id_of("2.1");
+    assert!(env
+        .rows()
+        .iter()
+        .filter(|r| r.item_id.as_deref() == Some(&id))
+        .all(|r| r.state == "cancelled"));
+    // A year later, the 2026 occurrence is reminded of as usual.
+    env.plan(utc(2026, 10, 7, 12, 0));
+    assert!(env.rows().iter().any(|r| r.item_id.as_deref() == Some(&id)
+        && r.occurrence == "2026"
+        && r.state == "pending"));
+}
