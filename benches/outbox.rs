@@ -39,7 +39,11 @@ fn main() {
     let settings = db.settings(sink.port);
     let pool = accord::server::open_pool(&settings).expect("pool");
     accord::server::run_migrations(&pool).expect("migrations");
-    let name = if backend == "sqlite" { "SQLite" } else { "PostgreSQL" };
+    let name = if backend == "sqlite" {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
 
     // 1. Claim/complete with a no-op transport.
     let ids = fill(&pool, rows, "noop");
