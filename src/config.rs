@@ -208,6 +208,9 @@ pub struct WorkerSettings {
     pub backoff_base_secs: u64,
     /// No retry waits longer than this.
     pub backoff_max_secs: u64,
+    /// Seconds between plannings of what is due (0: this worker only sends;
+    /// `accord remind` or another worker plans).
+    pub plan_every_secs: u64,
     /// Names this worker in `claimed_by`; default `<hostname>-<pid>-<random>`.
     #[serde(default)]
     pub id: Option<String>,

@@ -135,12 +135,19 @@ pub fn http_server(
 
 /// The outbox worker on its own thread, on the state's pool and clock.
 pub fn start_worker(state: &AppState, mailer: Arc<dyn Deliver>) -> anyhow::Result<WorkerHandle> {
-    let worker = Worker::new(
+    let mut worker = Worker::new(
         state.pool.clone(),
         state.clock.clone(),
         mailer,
         state.settings.worker.clone(),
     );
+    let every = state.settings.worker.plan_every_secs;
+    if every > 0 {
+        worker = worker.with_planner(
+            crate::notify::planner::PlanSettings::from_settings(&state.settings),
+            std::time::Duration::from_secs(every),
+        );
+    }
     tracing::info!(worker = worker.id(), "starting the outbox worker");
     worker::spawn(worker).context("cannot start the outbox worker thread")
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use accord::clock::SettableClock;
 use accord::db::schema::notifications;
 use accord::notify::mailer::Mailer;
-use accord::notify::planner::{self, PlanSettings};
+use accord::notify::planner::PlanSettings;
 use accord::notify::worker::{Stop, Worker};
 use accord::store::notifications::NotificationRow;
 use accord::users::{add_user, NewUser};
@@ -89,7 +89,6 @@ struct Scenario {
     sink: SmtpSink,
     server: TestServer,
     worker: Worker,
-    settings: PlanSettings,
     client: Client,
     seen: usize,
 }
@@ -129,15 +128,17 @@ impl Scenario {
             ),
         );
         let mailer = Mailer::from_settings(&config.mail).unwrap();
+        // The worker plans as `accord serve` and `accord worker` do; every
+        // pass here, as each step of the test is a new day.
         let worker = Worker::new(
             pool,
             Arc::new(clock.clone()),
             Arc::new(mailer),
             config.worker.clone(),
-        );
+        )
+        .with_planner(PlanSettings::from_settings(&config), Duration::ZERO);
         let server = TestServer::start(&db, Arc::new(clock.clone()));
         Scenario {
-            settings: PlanSettings::from_settings(&config),
             db,
             clock,
             sink,
@@ -152,10 +153,6 @@ impl Scenario {
     /// outbox; the emails that arrived, by recipient and subject.
     fn at(&mut self, at: DateTime<Utc>) -> Vec<Email> {
         self.clock.set(at);
-        let pool = self.db.pool();
-        let mut conn = pool.get().unwrap();
-        planner::plan_due(&mut conn, at, &self.settings).unwrap();
-        drop(conn);
         self.drain()
     }
 

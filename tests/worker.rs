@@ -35,9 +35,11 @@ const DOMAIN: &str = "test.example";
 
 /// Short leases and backoff, so retries and expired leases happen within seconds.
 fn worker_toml(id: &str, max_attempts: u32) -> String {
+    // plan_every_secs = 0: these tests queue rows by hand, about items that do
+    // not exist; a planning worker would rightly cancel them as stale.
     format!(
         "[worker]\nenabled_in_serve = false\nid = \"{id}\"\nbatch = 10\nlease_secs = 2\npoll_ms = 50\n\
-         max_attempts = {max_attempts}\nbackoff_base_secs = 1\nbackoff_max_secs = 2\n"
+         max_attempts = {max_attempts}\nbackoff_base_secs = 1\nbackoff_max_secs = 2\nplan_every_secs = 0\n"
     )
 }
 
@@ -193,7 +195,30 @@ fn accord_bin() -> Command {
 }
 
 /// `accord worker` (the real binary), reading a settings file made for this test.
-fn worker_process(db: &TestDb, sink: &SmtpSink, toml: &str) -> (Child, tempfile::TempDir) {
+/// A child process killed when dropped: a failing test leaves no worker behind.
+struct Running(Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn worker_process(db: &TestDb, sink: &SmtpSink, toml: &str) -> (Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("worker.toml");
     std::fs::write(
@@ -212,7 +237,7 @@ fn worker_process(db: &TestDb, sink: &SmtpSink, toml: &str) -> (Child, tempfile:
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    (child, dir)
+    (Running(child), dir)
 }
 
 /// Received messages per Message-ID.
@@ -736,14 +761,16 @@ fn serve_runs_the_worker_and_a_sigterm_gives_back_what_it_had_not_sent() {
         settings_toml(&db, &format!("{}{toml}", sink.mail_toml())),
     )
     .unwrap();
-    let mut serve = accord_bin()
-        .arg("--config")
-        .arg(&config)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut serve = Running(
+        accord_bin()
+            .arg("--config")
+            .arg(&config)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     // Sent by the server's own worker, with no `accord worker` running.
     sink.wait_for(3, Duration::from_secs(60));
     let metrics = reqwest::blocking::get(format!("http://127.0.0.1:{port}/metrics"))

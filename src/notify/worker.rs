@@ -17,6 +17,7 @@ use anyhow::Context;
 use chrono::{Duration, NaiveDateTime};
 use sha2::{Digest, Sha256};
 
+use super::planner::PlanSettings;
 use super::SendError;
 use crate::clock::SharedClock;
 use crate::config::WorkerSettings;
@@ -135,6 +136,9 @@ pub struct Worker {
     mailer: Arc<dyn Deliver>,
     settings: WorkerSettings,
     id: String,
+    /// Plans what is due before claiming, at most this often.
+    planner: Option<(PlanSettings, StdDuration)>,
+    last_plan: Mutex<Option<std::time::Instant>>,
 }
 
 impl Worker {
@@ -151,6 +155,33 @@ impl Worker {
             mailer,
             settings,
             id,
+            planner: None,
+            last_plan: Mutex::new(None),
+        }
+    }
+
+    /// Makes the worker also plan reminders (the planner queues what is due
+    /// from the current data), before a claim, at most once per `every`:
+    /// planning reads every item due around now, sending is per row.
+    pub fn with_planner(mut self, plan: PlanSettings, every: StdDuration) -> Worker {
+        self.planner = Some((plan, every));
+        self
+    }
+
+    /// Plans now if the planner is on and its interval has passed.
+    fn plan_if_due(&self, conn: &mut crate::db::Conn) {
+        let Some((plan, every)) = &self.planner else {
+            return;
+        };
+        let mut last = self.last_plan.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|t| t.elapsed() < *every) {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        match crate::notify::planner::plan_due(conn, self.clock.now(), plan) {
+            Ok(outcome) => tracing::debug!(worker = self.id.as_str(), ?outcome, "planned"),
+            // The next interval tries again; sending what is queued goes on.
+            Err(e) => tracing::warn!(worker = self.id.as_str(), error = %e, "planning failed"),
         }
     }
 
@@ -196,9 +227,8 @@ impl Worker {
         let mut pass = Pass::default();
         let claim = {
             let mut conn = self.pool.get().context("no database connection")?;
-            // The planner's hook goes here once it exists (Helper P):
-            // crate::notify::planner::plan_due(&mut conn, now), before the claim,
-            // so what it queues is sent in the same pass.
+            // Before the claim, so what the planner queues goes out in this pass.
+            self.plan_if_due(&mut conn);
             outbox::claim(
                 &mut conn,
                 &self.id,
@@ -388,6 +418,7 @@ mod tests {
             max_attempts: 8,
             backoff_base_secs: base,
             backoff_max_secs: max,
+            plan_every_secs: 60,
             id: None,
         }
     }
