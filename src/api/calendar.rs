@@ -438,11 +438,7 @@ fn calendar_response(
 
 /// The title of a feed: what it shows, in its language.
 fn feed_name(conn: &mut Conn, scope: &Scope, row: &FeedRow, lang: Language) -> AppResult<String> {
-    let display = |json: &str| {
-        LocalizedText::from_json(json)
-            .map(|t| t.display(lang).to_string())
-            .unwrap_or_else(|_| json.to_string())
-    };
+    let display = |json: &str| feed::text(json, lang);
     let what = match scope {
         Scope::Organisation(id) => store::organisations::by_id(conn, id)?
             .map(|o| display(&o.name))

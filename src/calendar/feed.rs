@@ -30,7 +30,8 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-fn text(json: &str, lang: Language) -> String {
+/// A stored localized text in `lang` (falling back as the API does).
+pub fn text(json: &str, lang: Language) -> String {
     LocalizedText::from_json(json)
         .map(|t| t.display(lang).to_string())
         // Stored text is written by accord as JSON; a plain string is shown as it is.

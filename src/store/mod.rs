@@ -135,6 +135,21 @@ pub fn entity_of<R: Record>(_: &R) -> &'static str {
     R::ENTITY
 }
 
+/// Ids per statement: SQLite limits the parameters of one.
+pub const CHUNK: usize = 5_000;
+
+/// Loads rows by a list of ids, `CHUNK` ids per query.
+pub fn in_chunks<T>(
+    ids: &[String],
+    mut load: impl FnMut(&[String]) -> diesel::QueryResult<Vec<T>>,
+) -> diesel::QueryResult<Vec<T>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        found.extend(load(chunk)?);
+    }
+    Ok(found)
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -241,83 +241,59 @@ pub fn deadlines_of_rules(conn: &mut Conn, rules: Vec<LeadTime>) -> QueryResult<
 // ---------------------------------------------------------------- records by id
 
 pub fn obligations_by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<ObligationRow>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        found.extend(
-            obligations::table
-                .filter(obligations::id.eq_any(chunk))
-                .select(ObligationRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    super::in_chunks(ids, |chunk| {
+        obligations::table
+            .filter(obligations::id.eq_any(chunk))
+            .select(ObligationRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn events_by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<EventRow>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        found.extend(
-            events::table
-                .filter(events::id.eq_any(chunk))
-                .select(EventRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    super::in_chunks(ids, |chunk| {
+        events::table
+            .filter(events::id.eq_any(chunk))
+            .select(EventRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn agreements_by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<AgreementRow>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        found.extend(
-            agreements::table
-                .filter(agreements::id.eq_any(chunk))
-                .filter(agreements::in_force_on.is_not_null())
-                .filter(agreements::term_months.is_not_null())
-                .select(AgreementRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    super::in_chunks(ids, |chunk| {
+        agreements::table
+            .filter(agreements::id.eq_any(chunk))
+            .filter(agreements::in_force_on.is_not_null())
+            .filter(agreements::term_months.is_not_null())
+            .select(AgreementRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn programmes_by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<ProgrammeRow>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        found.extend(
-            programmes::table
-                .filter(programmes::id.eq_any(chunk))
-                .select(ProgrammeRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    super::in_chunks(ids, |chunk| {
+        programmes::table
+            .filter(programmes::id.eq_any(chunk))
+            .select(ProgrammeRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn meetings_by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<MeetingRow>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        found.extend(
-            meetings::table
-                .filter(meetings::id.eq_any(chunk))
-                .select(MeetingRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    super::in_chunks(ids, |chunk| {
+        meetings::table
+            .filter(meetings::id.eq_any(chunk))
+            .select(MeetingRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn organisations_by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<OrganisationRow>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        found.extend(
-            organisations::table
-                .filter(organisations::id.eq_any(chunk))
-                .select(OrganisationRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    super::in_chunks(ids, |chunk| {
+        organisations::table
+            .filter(organisations::id.eq_any(chunk))
+            .select(OrganisationRow::as_select())
+            .load(conn)
+    })
 }
 
 /// (body id, key, name) of the given bodies.
@@ -537,16 +513,12 @@ pub fn by_keys(conn: &mut Conn, keys: &[String]) -> QueryResult<Vec<Notification
 }
 
 pub fn by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<NotificationRow>> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        found.extend(
-            notifications::table
-                .filter(notifications::id.eq_any(chunk))
-                .select(NotificationRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    super::in_chunks(ids, |chunk| {
+        notifications::table
+            .filter(notifications::id.eq_any(chunk))
+            .select(NotificationRow::as_select())
+            .load(conn)
+    })
 }
 
 /// Brings back a row cancelled before it was ever sent (its item moved away
