@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod notify;
+pub mod report;
 pub mod server;
 pub mod store;
 pub mod tzdata;

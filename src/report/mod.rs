@@ -1,0 +1,4 @@
+//! Status roll-ups, the implementation table, CSV/XLSX exports and the HTML
+//! dashboard (DESIGN.md, section 4).
+
+pub mod export;
