@@ -86,6 +86,10 @@ pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
     pub tls: SmtpTls,
+    /// A PEM file of certificate authorities to trust besides the public ones
+    /// (a ministry's own CA on its relay); only with `tls` starttls or implicit.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Credentials, both or neither.
     #[serde(default)]
     pub username: Option<String>,
@@ -104,6 +108,7 @@ impl std::fmt::Debug for SmtpSettings {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("pool_max", &self.pool_max)
@@ -163,6 +168,12 @@ impl MailSettings {
             if smtp.port == 0 {
                 return Some(("mail.smtp.port", "= 0 is not a port".into()));
             }
+        }
+        if smtp.ca_file.is_some() && smtp.tls == SmtpTls::None {
+            return Some((
+                "mail.smtp.ca_file",
+                "only applies with tls = \"starttls\" or \"implicit\"".into(),
+            ));
         }
         if smtp.username.is_some() != smtp.password.is_some() {
             return Some((
@@ -505,6 +516,10 @@ mod tests {
             ("[mail.smtp]\ntls = \"ssl\"\n", "mail.smtp.tls"),
             ("[mail.smtp]\nusername = \"u\"\n", "mail.smtp.username"),
             ("[mail.smtp]\npool_max = 0\n", "mail.smtp.pool_max"),
+            (
+                "[mail.smtp]\ntls = \"none\"\nca_file = \"ca.pem\"\n",
+                "mail.smtp.ca_file",
+            ),
             ("[mail.smtp]\ntimeout_secs = 0\n", "mail.smtp.timeout_secs"),
             ("[mail.smtp]\nhostname = \"x\"\n", "mail.smtp.hostname"),
             (

@@ -28,7 +28,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use common::api::Setup;
-use common::smtp::{settings_toml, settings_with, ReceivedMessage, SmtpSink};
+use common::smtp::{settings_toml, settings_with, ReceivedMessage, SinkTls, SmtpSink};
 use common::TestDb;
 
 const DOMAIN: &str = "test.example";
@@ -923,4 +923,160 @@ fn metrics_count_the_outbox_as_the_table_holds_it() {
     assert!(m["accord_worker_deliveries_total{outcome=\"sent\"}"] >= 3.0);
     assert_eq!(row(&pool, &rows[4].id).attempts, 2);
     assert!(row(&pool, &rows[4].id).last_error.unwrap().contains("451"));
+}
+
+/// Delivers `n` reminders through a worker configured by `sink.mail_toml()`
+/// (its TLS mode, trusting its CA, with its credentials) and returns what the
+/// sink received, having checked each arrived once.
+fn deliver_through(sink: &SmtpSink, n: usize, label: &str) -> Vec<ReceivedMessage> {
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    let queued = queue_due(&pool, &recipients(label, n));
+    let worker = start_worker(&db, &pool, sink, &worker_toml(label, 8));
+    wait_until(Duration::from_secs(60), "every row sent", || {
+        sent(&pool) == n as i64
+    });
+    worker.stop_and_join();
+    let received = sink.received();
+    assert_eq!(received.len(), n, "one email per row");
+    let ids = by_message_id(&received);
+    for q in &queued {
+        assert_eq!(
+            ids.get(&q.message_id).map(Vec::len),
+            Some(1),
+            "{}",
+            q.message_id
+        );
+    }
+    received
+}
+
+#[test]
+fn starttls_with_authentication_delivers_over_tls_as_the_configured_user() {
+    let sink = SmtpSink::start_secured(SinkTls::Starttls, Some(("accord-relay", "s3cret pass")));
+    for message in deliver_through(&sink, 3, "starttls") {
+        assert!(message.tls, "sent after STARTTLS, never in clear");
+        assert_eq!(message.auth_user.as_deref(), Some("accord-relay"));
+    }
+}
+
+#[test]
+fn implicit_tls_with_authentication_delivers_over_tls_as_the_configured_user() {
+    let sink = SmtpSink::start_secured(SinkTls::Implicit, Some(("accord-relay", "s3cret")));
+    for message in deliver_through(&sink, 3, "implicit") {
+        assert!(message.tls, "TLS from the first byte");
+        assert_eq!(message.auth_user.as_deref(), Some("accord-relay"));
+    }
+}
+
+/// Waits until the row has failed at least `attempts` times and returns it.
+fn after_attempts(pool: &Pool, id: &str, attempts: i32) -> NotificationRow {
+    wait_until(Duration::from_secs(60), "the attempts", || {
+        row(pool, id).attempts >= attempts
+    });
+    row(pool, id)
+}
+
+#[test]
+fn a_refused_password_keeps_the_reminder_waiting_until_the_credentials_are_fixed() {
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    let sink = SmtpSink::start_secured(SinkTls::Starttls, Some(("accord-relay", "right")));
+    let queued = queue_due(&pool, &recipients("password", 1)).remove(0);
+    let wrong = sink
+        .mail_toml()
+        .replace("password = \"right\"", "password = \"wrong\"");
+    assert_ne!(wrong, sink.mail_toml());
+    let settings = settings_with(&db, &format!("{wrong}{}", worker_toml("password", 8)));
+    let worker = worker::spawn(Worker::new(
+        pool.clone(),
+        Arc::new(SystemClock),
+        Arc::new(Mailer::from_settings(&settings.mail).unwrap()),
+        settings.worker,
+    ))
+    .unwrap();
+    let stored = after_attempts(&pool, &queued.id, 2);
+    worker.stop_and_join();
+    assert!(
+        stored.state == state::RETRY || stored.state == state::PENDING,
+        "a refused password is the relay's configuration, not the message's: {}",
+        stored.state
+    );
+    let error = stored.last_error.unwrap_or_default();
+    assert!(
+        error.contains("refused authentication") && error.contains("535"),
+        "{error}"
+    );
+    assert!(sink.received().is_empty());
+
+    // Fixed: the same row goes out, once, with its Message-ID.
+    let worker = start_worker(&db, &pool, &sink, &worker_toml("password-fixed", 8));
+    wait_until(Duration::from_secs(60), "the row sent", || {
+        row(&pool, &queued.id).state == state::SENT
+    });
+    worker.stop_and_join();
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].message_id, queued.message_id);
+}
+
+#[test]
+fn an_untrusted_certificate_or_a_server_without_starttls_sends_nothing_in_clear() {
+    // The sink's CA not trusted: the handshake fails, the row waits.
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    let sink = SmtpSink::start_secured(SinkTls::Starttls, None);
+    let untrusted = sink
+        .mail_toml()
+        .lines()
+        .filter(|line| !line.starts_with("ca_file"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let queued = queue_due(&pool, &recipients("untrusted", 1)).remove(0);
+    let settings = settings_with(
+        &db,
+        &format!("{untrusted}\n{}", worker_toml("untrusted", 8)),
+    );
+    let worker = worker::spawn(Worker::new(
+        pool.clone(),
+        Arc::new(SystemClock),
+        Arc::new(Mailer::from_settings(&settings.mail).unwrap()),
+        settings.worker,
+    ))
+    .unwrap();
+    let stored = after_attempts(&pool, &queued.id, 1);
+    worker.stop_and_join();
+    assert_ne!(stored.state, state::SENT);
+    assert_ne!(stored.state, state::FAILED, "a TLS failure is retried");
+    let error = stored.last_error.unwrap_or_default();
+    assert!(
+        error.to_lowercase().contains("certificate") || error.to_lowercase().contains("tls"),
+        "{error}"
+    );
+    assert!(sink.received().is_empty());
+
+    // STARTTLS required, and the server does not offer it: nothing goes in clear.
+    let plain = SmtpSink::start();
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    let demanding = plain
+        .mail_toml()
+        .replace("tls = \"none\"", "tls = \"starttls\"");
+    let queued = queue_due(&pool, &recipients("no-starttls", 1)).remove(0);
+    let settings = settings_with(
+        &db,
+        &format!("{demanding}{}", worker_toml("no-starttls", 8)),
+    );
+    let worker = worker::spawn(Worker::new(
+        pool.clone(),
+        Arc::new(SystemClock),
+        Arc::new(Mailer::from_settings(&settings.mail).unwrap()),
+        settings.worker,
+    ))
+    .unwrap();
+    let stored = after_attempts(&pool, &queued.id, 1);
+    worker.stop_and_join();
+    assert_ne!(stored.state, state::SENT);
+    assert!(plain.received().is_empty(), "nothing sent without TLS");
+    assert!(plain.stats().contains("data=0"), "{}", plain.stats());
 }

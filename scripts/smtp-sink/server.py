@@ -2,7 +2,7 @@
 """An SMTP server for the tests: accepts mail over TCP on loopback (aiosmtpd)
 and stores every accepted message in a folder, with failures on demand.
 
-    server.py --dir DIR [--port PORT]
+    server.py --dir DIR [--port PORT] [--tls none|starttls|implicit --ca-out FILE] [--auth USER:PASSWORD]
 
 Prints `port N` on the first line of standard output once it listens (PORT 0,
 the default, lets the system choose). Each accepted message is written as
@@ -10,6 +10,14 @@ DIR/NNNNNN.eml (the bytes received) and then DIR/NNNNNN.json (Message-ID,
 Subject, envelope sender and recipients, read with Python's `email` package);
 both appear by rename, so a reader that lists the .json files sees whole
 messages only.
+
+With --tls, it makes a throwaway certificate authority (trustme), writes the
+authority's certificate to the --ca-out file before printing its port, and
+serves a certificate for 127.0.0.1 and localhost signed by it: STARTTLS
+(offered and required before MAIL) or TLS from the first byte. With --auth,
+MAIL needs AUTH (PLAIN or LOGIN) with that user and password first; a wrong
+one is answered 535. The .json of each message also says whether it came over
+TLS (`tls`) and as which user (`auth_user`, null without AUTH).
 
 It is steered through standard input, one command per line, each answered by
 one line on standard output (`ok ...`, or `error ...`):
@@ -79,14 +87,14 @@ class Sink:
         failure = self._failure("data")
         if failure:
             return failure
-        self.store(envelope)
+        self.store(envelope, server, session)
         if self.delay > 0:
             # Stored first: a client that dies while waiting for the reply has
             # delivered a message it cannot know about (the duplicate case).
             await asyncio.sleep(self.delay)
         return "250 OK stored"
 
-    def store(self, envelope):
+    def store(self, envelope, server, session):
         self.sequence += 1
         stem = os.path.join(self.directory, f"{self.sequence:06d}")
         raw = envelope.original_content or b""
@@ -96,12 +104,71 @@ class Sink:
             "subject": str(message.get("Subject", "")),
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
+            "tls": server.transport.get_extra_info("ssl_object") is not None,
+            "auth_user": login(session),
         }
         for suffix, data in ((".eml", raw), (".json", json.dumps(facts).encode())):
             with open(stem + suffix + ".tmp", "wb") as f:
                 f.write(data)
             os.replace(stem + suffix + ".tmp", stem + suffix)
         self.counts["stored"] += 1
+
+
+def login(session):
+    """The user the session authenticated as, or None."""
+    login_password = session.auth_data if session.authenticated else None
+    data = getattr(login_password, "login", None)
+    if data is None:
+        return None
+    return data.decode() if isinstance(data, bytes) else str(data)
+
+
+class Security:
+    """TLS and AUTH as the command line asks: a test CA's certificate, a user."""
+
+    def __init__(self, tls, ca_out, auth):
+        self.tls = tls
+        self.context = None
+        if tls != "none":
+            import ssl
+
+            import trustme
+
+            authority = trustme.CA()
+            certificate = authority.issue_cert("127.0.0.1", "localhost")
+            self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            certificate.configure_cert(self.context)
+            authority.cert_pem.write_to_path(ca_out)
+        self.user, self.password = (auth.split(":", 1) + [None])[:2] if auth else (None, None)
+
+    def session_options(self):
+        options = {}
+        if self.tls == "starttls":
+            options.update(tls_context=self.context, require_starttls=True)
+        if self.user is not None:
+            user, password = self.user.encode(), self.password.encode()
+
+            def authenticator(server, session, envelope, mechanism, auth_data):
+                from aiosmtpd.smtp import AuthResult
+
+                ok = auth_data.login == user and auth_data.password == password
+                return AuthResult(success=ok, handled=False, auth_data=auth_data)
+
+            # Implicit TLS is TLS from the first byte, which aiosmtpd's own
+            # check (STARTTLS seen) does not know about: it warns, wrongly here.
+            import warnings
+
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            logging.getLogger("mail.log").setLevel(logging.ERROR)
+            options.update(
+                authenticator=authenticator,
+                auth_required=True,
+                auth_require_tls=self.tls == "starttls",
+            )
+        return options
+
+    def server_ssl(self):
+        return self.context if self.tls == "implicit" else None
 
 
 def quickack(transport):
@@ -115,8 +182,9 @@ def quickack(transport):
 
 
 class Listener:
-    def __init__(self, sink, host, port):
+    def __init__(self, sink, host, port, security):
         self.sink = sink
+        self.security = security
         self.host = host
         self.port = port
         self.server = None
@@ -144,13 +212,22 @@ class Listener:
                 super().data_received(data)
 
         # A fixed hostname: the default looks up the FQDN, slow on some hosts.
-        return Session(self.sink, hostname="smtp-sink", enable_SMTPUTF8=True)
+        return Session(
+            self.sink,
+            hostname="smtp-sink",
+            enable_SMTPUTF8=True,
+            **self.security.session_options(),
+        )
 
     async def start(self):
         if self.server is None:
             loop = asyncio.get_running_loop()
             self.server = await loop.create_server(
-                self._protocol, self.host, self.port, reuse_address=True
+                self._protocol,
+                self.host,
+                self.port,
+                reuse_address=True,
+                ssl=self.security.server_ssl(),
             )
             self.port = self.server.sockets[0].getsockname()[1]
 
@@ -218,11 +295,17 @@ async def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls", choices=["none", "starttls", "implicit"], default="none")
+    parser.add_argument("--ca-out", help="where to write the test CA's certificate (with --tls)")
+    parser.add_argument("--auth", help="USER:PASSWORD that MAIL requires")
     options = parser.parse_args()
+    if options.tls != "none" and not options.ca_out:
+        parser.error("--tls needs --ca-out")
     os.makedirs(options.dir, exist_ok=True)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     sink = Sink(options.dir)
-    listener = Listener(sink, options.host, options.port)
+    security = Security(options.tls, options.ca_out, options.auth)
+    listener = Listener(sink, options.host, options.port, security)
     await listener.start()
     print(f"port {listener.port}", flush=True)
     await control(sink, listener)

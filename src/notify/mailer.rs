@@ -12,7 +12,7 @@ use anyhow::Context;
 use lettre::message::header::{ContentDisposition, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{Address, Message, SmtpTransport, Transport};
 
@@ -116,14 +116,8 @@ fn smtp_transport(mail: &MailSettings) -> anyhow::Result<SmtpTransport> {
     let host = s.host.trim();
     let tls = match s.tls {
         SmtpTls::None => Tls::None,
-        SmtpTls::Starttls => Tls::Required(
-            TlsParameters::new(host.to_string())
-                .with_context(|| format!("mail.smtp.host = {host:?}: TLS parameters"))?,
-        ),
-        SmtpTls::Implicit => Tls::Wrapper(
-            TlsParameters::new(host.to_string())
-                .with_context(|| format!("mail.smtp.host = {host:?}: TLS parameters"))?,
-        ),
+        SmtpTls::Starttls => Tls::Required(tls_parameters(host, s.ca_file.as_deref())?),
+        SmtpTls::Implicit => Tls::Wrapper(tls_parameters(host, s.ca_file.as_deref())?),
     };
     let mut builder = SmtpTransport::builder_dangerous(host)
         .port(s.port)
@@ -136,11 +130,48 @@ fn smtp_transport(mail: &MailSettings) -> anyhow::Result<SmtpTransport> {
     Ok(builder.build())
 }
 
+/// Verifies the server's certificate for `host` against the public roots and,
+/// when given, the authorities in `ca_file` (read once, at start).
+fn tls_parameters(host: &str, ca_file: Option<&Path>) -> anyhow::Result<TlsParameters> {
+    let mut builder = TlsParameters::builder(host.to_string());
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("mail.smtp.ca_file: cannot read {}", path.display()))?;
+        if !pem
+            .windows(b"-----BEGIN CERTIFICATE-----".len())
+            .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+        {
+            anyhow::bail!(
+                "mail.smtp.ca_file: {} holds no PEM certificate",
+                path.display()
+            );
+        }
+        let authority = Certificate::from_pem(&pem).with_context(|| {
+            format!(
+                "mail.smtp.ca_file: {} is not a PEM certificate",
+                path.display()
+            )
+        })?;
+        builder = builder.add_root_certificate(authority);
+    }
+    builder
+        .build()
+        .with_context(|| format!("mail.smtp.host = {host:?}: TLS parameters"))
+}
+
 /// How the worker must treat an SMTP failure: only a 5xx reply is final.
 fn classify(e: &lettre::transport::smtp::Error) -> SendError {
     // lettre's text carries the code and the server's reply: "permanent error (550): ...".
     let text = e.to_string();
-    if e.is_permanent() {
+    let code = e.status().map(|code| code.to_string());
+    if matches!(code.as_deref(), Some("530" | "534" | "535" | "538")) {
+        // Refused credentials or authentication are the relay's configuration,
+        // not the message's fault: a wrong password must not fail every row for
+        // good; they wait, with backoff, until it is fixed.
+        SendError::Transient(format!(
+            "the SMTP server refused authentication (mail.smtp.username, mail.smtp.password, mail.smtp.tls): {text}"
+        ))
+    } else if e.is_permanent() {
         SendError::Permanent(text)
     } else if timed_out(e) {
         // A socket timeout reads as "Resource temporarily unavailable" on Linux.

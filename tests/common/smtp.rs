@@ -27,8 +27,32 @@ pub struct ReceivedMessage {
     /// The envelope (MAIL FROM, RCPT TO), not the headers.
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
+    /// Whether it came over TLS (STARTTLS or implicit).
+    pub tls: bool,
+    /// The user the client authenticated as (SMTP AUTH), if any.
+    pub auth_user: Option<String>,
     /// The .eml file (for a MIME parser).
     pub path: PathBuf,
+}
+
+/// How the sink secures its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkTls {
+    None,
+    /// STARTTLS offered and required before MAIL.
+    Starttls,
+    /// TLS from the first byte.
+    Implicit,
+}
+
+impl SinkTls {
+    fn as_str(self) -> &'static str {
+        match self {
+            SinkTls::None => "none",
+            SinkTls::Starttls => "starttls",
+            SinkTls::Implicit => "implicit",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -37,6 +61,8 @@ struct Facts {
     subject: String,
     mail_from: String,
     rcpt_tos: Vec<String>,
+    tls: bool,
+    auth_user: Option<String>,
 }
 
 /// At which command a failure is answered.
@@ -53,6 +79,9 @@ struct Control {
 
 pub struct SmtpSink {
     pub port: u16,
+    tls: SinkTls,
+    /// USER:PASSWORD that MAIL requires.
+    auth: Option<(String, String)>,
     dir: tempfile::TempDir,
     child: Child,
     control: Mutex<Control>,
@@ -60,16 +89,31 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start() -> SmtpSink {
+        SmtpSink::start_secured(SinkTls::None, None)
+    }
+
+    /// A sink with TLS (its own throwaway CA, see `ca_file`) and/or AUTH required.
+    pub fn start_secured(tls: SinkTls, auth: Option<(&str, &str)>) -> SmtpSink {
         let python = repo_path("target/smtp-sink/venv/bin/python");
         assert!(
             python.exists(),
             "no SMTP test server: run scripts/smtp-sink/install (scripts/test does)"
         );
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(&python)
+        let mut command = Command::new(&python);
+        command
             .arg(repo_path("scripts/smtp-sink/server.py"))
             .arg("--dir")
-            .arg(dir.path())
+            .arg(dir.path().join("mail"))
+            .arg("--tls")
+            .arg(tls.as_str());
+        if tls != SinkTls::None {
+            command.arg("--ca-out").arg(dir.path().join("ca.pem"));
+        }
+        if let Some((user, password)) = auth {
+            command.arg("--auth").arg(format!("{user}:{password}"));
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -86,6 +130,8 @@ impl SmtpSink {
             .unwrap_or_else(|| panic!("the SMTP sink said {first:?} instead of its port"));
         SmtpSink {
             port,
+            tls,
+            auth: auth.map(|(u, p)| (u.to_string(), p.to_string())),
             dir,
             child,
             control: Mutex::new(Control { stdin, stdout }),
@@ -149,7 +195,7 @@ impl SmtpSink {
 
     /// Every message accepted so far, in the order accepted.
     pub fn received(&self) -> Vec<ReceivedMessage> {
-        let mut facts: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+        let mut facts: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("mail"))
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -166,6 +212,8 @@ impl SmtpSink {
                     subject: f.subject,
                     mail_from: f.mail_from,
                     rcpt_tos: f.rcpt_tos,
+                    tls: f.tls,
+                    auth_user: f.auth_user,
                     path,
                 }
             })
@@ -184,14 +232,31 @@ impl SmtpSink {
         }
     }
 
-    /// The `[mail]` settings that send to this sink (plain SMTP on loopback).
+    /// The certificate of the sink's throwaway CA (with TLS), for `mail.smtp.ca_file`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The `[mail]` settings that send to this sink: its TLS mode, trusting its CA,
+    /// with its credentials.
     pub fn mail_toml(&self) -> String {
-        format!(
+        let mut toml = format!(
             "[mail]\ntransport = \"smtp\"\nfrom = \"accord <accord@test.example>\"\n\
              message_id_domain = \"test.example\"\n\
-             [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\npool_max = 2\ntimeout_secs = 5\n",
-            self.port
-        )
+             [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"{}\"\npool_max = 2\ntimeout_secs = 5\n",
+            self.port,
+            self.tls.as_str()
+        );
+        if self.tls != SinkTls::None {
+            toml.push_str(&format!(
+                "ca_file = {:?}\n",
+                self.ca_file().display().to_string()
+            ));
+        }
+        if let Some((user, password)) = &self.auth {
+            toml.push_str(&format!("username = {user:?}\npassword = {password:?}\n"));
+        }
+        toml
     }
 }
 
