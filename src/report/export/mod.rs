@@ -96,6 +96,23 @@ pub enum ExportError {
     Csv(#[from] ::csv::Error),
     #[error("XLSX: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// A table as a file of `format`: JSON of `table` itself, or CSV of the
+/// workbook's main sheet, or the whole workbook as XLSX. The API and the
+/// command line both write through here, so they give the same bytes.
+pub fn render<T: serde::Serialize + ?Sized>(
+    format: Format,
+    table: &T,
+    workbook: impl FnOnce() -> Workbook,
+) -> Result<Vec<u8>, ExportError> {
+    match format {
+        Format::Json => Ok(serde_json::to_vec(table)?),
+        Format::Csv => to_csv(&workbook().main),
+        Format::Xlsx => to_xlsx(&workbook()),
+    }
 }
 
 /// The export formats, by their `format=` names.
@@ -141,6 +158,11 @@ impl Format {
     /// "json, csv, xlsx", for messages.
     pub fn names() -> String {
         Format::ALL.map(Format::name).join(", ")
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        self.name()
     }
 }
 
