@@ -1080,3 +1080,76 @@ fn an_untrusted_certificate_or_a_server_without_starttls_sends_nothing_in_clear(
     assert!(plain.received().is_empty(), "nothing sent without TLS");
     assert!(plain.stats().contains("data=0"), "{}", plain.stats());
 }
+
+/// A digest row for `recipient` with `members` gathered into it, all due now.
+fn queue_digest(
+    pool: &Pool,
+    recipient: &str,
+    members: usize,
+) -> (NotificationRow, Vec<NotificationRow>) {
+    let mut conn = pool.get().unwrap();
+    let due = now() - chrono::Duration::minutes(1);
+    let mut digest = reminder(recipient, due);
+    digest.kind = "digest".into();
+    digest.item_kind = None;
+    digest.item_id = None;
+    assert!(queue(&mut conn, &digest).unwrap());
+    let members = (0..members)
+        .map(|_| {
+            let mut member = reminder(recipient, due);
+            member.digest_id = Some(digest.id.clone());
+            assert!(queue(&mut conn, &member).unwrap());
+            member
+        })
+        .collect();
+    (digest, members)
+}
+
+#[test]
+fn members_of_a_digest_that_failed_or_died_end_with_it_saying_why() {
+    let db = TestDb::new();
+    let pool = db.migrated_pool();
+    let sink = SmtpSink::start();
+    sink.reject_recipient("refused@test.example");
+    sink.reject_recipient_with("busy@test.example", 451);
+    let (refused, refused_members) = queue_digest(&pool, "refused@test.example", 2);
+    let (busy, busy_members) = queue_digest(&pool, "busy@test.example", 2);
+    let (fine, fine_members) = queue_digest(&pool, "fine@test.example", 2);
+    let worker = start_worker(&db, &pool, &sink, &worker_toml("digests", 2));
+    wait_until(Duration::from_secs(60), "every digest settled", || {
+        row(&pool, &refused.id).state == state::FAILED
+            && row(&pool, &busy.id).state == state::DEAD
+            && row(&pool, &fine.id).state == state::SENT
+    });
+    worker.stop_and_join();
+
+    for (members, end, code) in [
+        (&refused_members, state::FAILED, "550"),
+        (&busy_members, state::DEAD, "451"),
+    ] {
+        for member in members {
+            let stored = row(&pool, &member.id);
+            assert_eq!(stored.state, end, "a member ends as its digest did");
+            assert_eq!(stored.attempts, 0, "a member is never sent on its own");
+            let error = stored.last_error.unwrap_or_default();
+            assert!(
+                error.contains("its digest") && error.contains(code),
+                "{error}"
+            );
+        }
+    }
+    for member in &fine_members {
+        let stored = row(&pool, &member.id);
+        assert_eq!(stored.state, state::SENT);
+        assert!(stored.sent_at.is_some());
+    }
+    let received = sink.received();
+    assert_eq!(received.len(), 1, "only the fine digest arrived, once");
+    assert_eq!(received[0].message_id, fine.message_id);
+    let waiting = states(&pool);
+    assert_eq!(
+        waiting.get(state::PENDING),
+        None,
+        "nothing left pending: {waiting:?}"
+    );
+}

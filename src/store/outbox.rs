@@ -186,19 +186,47 @@ pub fn complete(
         ))
         .execute(conn)?;
         // The rows gathered into a digest went out with it.
-        diesel::update(
-            notifications::table
-                .filter(notifications::digest_id.eq(id))
-                .filter(notifications::state.eq_any([state::PENDING, state::RETRY])),
-        )
-        .set((
-            notifications::state.eq(state::SENT),
-            notifications::sent_at.eq(now),
-            notifications::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+        diesel::update(waiting_members(id))
+            .set((
+                notifications::state.eq(state::SENT),
+                notifications::sent_at.eq(now),
+                notifications::updated_at.eq(now),
+            ))
+            .execute(conn)?;
         Ok(n == 1)
     })
+}
+
+/// The rows gathered into digest `id` that still wait for it to go out.
+fn waiting_members(
+    id: &str,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<notifications::table, diesel::dsl::Eq<notifications::digest_id, &str>>,
+    diesel::dsl::EqAny<notifications::state, [&'static str; 2]>,
+> {
+    notifications::table
+        .filter(notifications::digest_id.eq(id))
+        .filter(notifications::state.eq_any([state::PENDING, state::RETRY]))
+}
+
+/// A digest that ended without being sent (failed or dead) ends its members the
+/// same way, each saying why: they were never sent on their own, and must not
+/// look pending for ever (nor be counted as waiting in /metrics).
+fn end_members(
+    conn: &mut Conn,
+    id: &str,
+    end: &str,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let why = clip(&format!("its digest {id} ended {end}: {error}"));
+    diesel::update(waiting_members(id))
+        .set((
+            notifications::state.eq(end),
+            notifications::last_error.eq(why),
+            notifications::updated_at.eq(now),
+        ))
+        .execute(conn)
 }
 
 /// What a transient failure made of a row.
@@ -235,6 +263,7 @@ pub fn fail_transient(
                 ))
                 .execute(conn)?;
         if dead == 1 {
+            end_members(conn, id, state::DEAD, &error, now)?;
             return Ok(Retried::Dead);
         }
         let retry = diesel::update(held(id, worker_id))
@@ -274,6 +303,9 @@ pub fn fail_permanent(
                 notifications::updated_at.eq(now),
             ))
             .execute(conn)?;
+        if n == 1 {
+            end_members(conn, id, state::FAILED, &error, now)?;
+        }
         Ok(n == 1)
     })
 }
