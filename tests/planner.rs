@@ -552,6 +552,69 @@ fn changing_a_due_date_replans_in_the_same_request_and_moving_back_revives() {
 }
 
 #[test]
+fn planner_passes_and_rewrites_at_once_all_succeed_and_end_as_one_would() {
+    // Passes and re-plans touch the same rows (1.1's reminders, the digests
+    // they are gathered in); each takes the planning lock first, so none
+    // waits on the other's rows (no deadlock, no aborted write).
+    let env = Env::new();
+    env.plan(now1());
+    let admin = env.token("admin");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // SQLite runs one worker (its writers queue on one lock, and a tight loop
+    // of passes would starve the API past its busy timeout); PostgreSQL two.
+    let planners = match env.db.backend {
+        accord::db::Backend::Sqlite => 1,
+        accord::db::Backend::Postgres => 2,
+    };
+    let passes: Vec<_> = (0..planners)
+        .map(|_| {
+            let pool = env.pool.clone();
+            let settings = env.settings.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                let mut passes = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) || passes == 0 {
+                    planner::plan_due(&mut conn, now1(), &settings).unwrap();
+                    passes += 1;
+                    // A worker pauses between passes (poll_ms); so do these.
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                passes
+            })
+        })
+        .collect();
+    for round in 0..12 {
+        let one = item(&env, &admin, "1.1");
+        let day = if round % 2 == 0 {
+            "2025-10-14"
+        } else {
+            "2025-10-15"
+        };
+        let res = env.send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/obligations/{}", one["id"].as_str().unwrap()),
+            &admin,
+            Some(one["version"].as_i64().unwrap()),
+            Some(json!({ "timeframe": day })),
+        );
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "round {round}: {}",
+            res.text().unwrap()
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for pass in passes {
+        assert!(pass.join().unwrap() > 0);
+    }
+    // Back on 15 October: exactly the rows a single planner would have left.
+    assert_eq!(env.lines(), expected_on_7_october());
+    assert_eq!(env.plan(now1()), PlanOutcome::default());
+}
+
+#[test]
 fn a_failed_write_leaves_the_outbox_as_it_was() {
     let env = Env::new();
     env.plan(now1());

@@ -59,6 +59,28 @@ where
     }
 }
 
+/// The advisory lock key that planning transactions take (any i64 not used
+/// elsewhere; the migrations use their own).
+const PLANNING_LOCK: i64 = 0x6163_636f_7264_0002;
+
+/// Makes the transaction the only one planning reminders until it ends.
+/// Planning (a worker's pass, a write's re-plan, an import's cancellation)
+/// cancels, revives and regathers notification rows in no fixed order; two
+/// of them at once on PostgreSQL could each hold a row the other wants
+/// (a deadlock, one of them aborted). Taken first, the lock makes them queue
+/// instead. SQLite needs nothing: BEGIN IMMEDIATE already admits one writer.
+pub fn serialize_planning(conn: &mut Conn) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    match conn {
+        Conn::Postgresql(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PLANNING_LOCK})"))
+                .execute(c)?;
+            Ok(())
+        }
+        Conn::Sqlite(_) => Ok(()),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -290,6 +290,7 @@ pub fn forget_items(
     if items.is_empty() {
         return Ok(PlanOutcome::default());
     }
+    crate::db::serialize_planning(conn)?;
     let items = with_lead_times(conn, items)?;
     let at = now.naive_utc();
     let mut unsent = Vec::new();
@@ -1477,6 +1478,7 @@ fn plan(
     settings: &PlanSettings,
     scope: &Scope,
 ) -> QueryResult<PlanOutcome> {
+    crate::db::serialize_planning(conn)?;
     let at = now.naive_utc();
     let policies = Policies::load(conn, None)?;
     let (from, to) = window.days();
