@@ -2,3 +2,5 @@
 //! dashboard (DESIGN.md, section 4).
 
 pub mod export;
+pub mod rollup;
+pub mod table;

@@ -18,6 +18,7 @@ pub mod policies;
 pub mod programmes;
 pub mod reminders;
 pub mod reports;
+pub mod rollups;
 pub mod users;
 
 use chrono::NaiveDateTime;
