@@ -209,9 +209,10 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
             let pool = server::open_pool(&settings)?;
             server::run_migrations(&pool)?;
             let mut conn = pool.get().context("no database connection")?;
+            let plan_settings = PlanSettings::from_settings(&settings);
             for file in files {
                 let ctx = write_context("cli:import");
-                match import::import_file(&mut conn, &file, &ctx) {
+                match import::import_file_replanned(&mut conn, &file, &ctx, &plan_settings) {
                     Ok(summary) => println!("{}: {summary}", file.display()),
                     Err(ImportError::Invalid(problems)) => {
                         for p in &problems {

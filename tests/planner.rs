@@ -615,6 +615,37 @@ fn planner_passes_and_rewrites_at_once_all_succeed_and_end_as_one_would() {
 }
 
 #[test]
+fn an_import_that_moves_a_date_replans_at_once_with_mail_settings_or_at_the_next_pass() {
+    let env = Env::new();
+    env.plan(now1());
+    let ctx = accord::store::WriteContext {
+        actor: "test:import".into(),
+        at: now1().naive_utc(),
+        request_id: None,
+    };
+    let moved = FIXTURE.replacen("timeframe: \"2025-10-15\"", "timeframe: \"2025-10-14\"", 1);
+    assert_ne!(moved, FIXTURE);
+    let old = "pending reminder focal@mci.kz 1.1 7 2025-10-08T04:00:00+00:00";
+    let new = "pending reminder focal@mci.kz 1.1 7 2025-10-07T04:00:00+00:00";
+
+    // `accord import` (with the mail settings): re-planned in the import's
+    // transaction, as an API write is; the next pass finds nothing to do.
+    let mut conn = env.pool.get().unwrap();
+    accord::import::import_str_replanned(&mut conn, &moved, &ctx, &env.settings).unwrap();
+    let lines = env.lines();
+    assert!(!lines.contains(old) && lines.contains(new), "{lines:#?}");
+    assert_eq!(env.plan(now1()), PlanOutcome::default());
+
+    // Without them (the library call): the stale rows are cancelled in the
+    // import's transaction, and the next pass queues what holds again.
+    accord::import::import_str(&mut conn, FIXTURE, &ctx).unwrap();
+    let lines = env.lines();
+    assert!(!lines.contains(old) && !lines.contains(new), "{lines:#?}");
+    env.plan(now1());
+    assert_eq!(env.lines(), expected_on_7_october());
+}
+
+#[test]
 fn a_failed_write_leaves_the_outbox_as_it_was() {
     let env = Env::new();
     env.plan(now1());

@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::db::Conn;
-use crate::notify::planner::Item;
+use crate::notify::planner::{Item, PlanSettings};
 use crate::store::{self, Outcome, WriteContext};
 
 /// A problem with its place in the file.
@@ -106,10 +106,49 @@ pub fn import_file(
 }
 
 /// Parses, checks and writes one import document. On any problem nothing is written.
+/// The unsent reminders of items it changed are cancelled in its transaction;
+/// the planner's next pass queues (or revives) those that still hold. With
+/// the mail settings at hand, `import_str_replanned` re-plans at once instead.
 pub fn import_str(
     conn: &mut Conn,
     source: &str,
     ctx: &WriteContext,
+) -> Result<Summary, ImportError> {
+    import_with(conn, source, ctx, None)
+}
+
+/// `import_file` that re-plans the reminders of the items it changed in its
+/// own transaction, as an API write does (and tells those invited to a
+/// changed event).
+pub fn import_file_replanned(
+    conn: &mut Conn,
+    path: &Path,
+    ctx: &WriteContext,
+    settings: &PlanSettings,
+) -> Result<Summary, ImportError> {
+    let source = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    import_str_replanned(conn, &source, ctx, settings)
+}
+
+/// `import_str` that re-plans the reminders of the items it changed in its
+/// own transaction.
+pub fn import_str_replanned(
+    conn: &mut Conn,
+    source: &str,
+    ctx: &WriteContext,
+    settings: &PlanSettings,
+) -> Result<Summary, ImportError> {
+    import_with(conn, source, ctx, Some(settings))
+}
+
+fn import_with(
+    conn: &mut Conn,
+    source: &str,
+    ctx: &WriteContext,
+    settings: Option<&PlanSettings>,
 ) -> Result<Summary, ImportError> {
     let file: format::ImportFile = match serde_norway::from_str(source) {
         Ok(f) => f,
@@ -137,11 +176,16 @@ pub fn import_str(
                 return Err(ImportError::Invalid(located));
             }
         };
-        Ok(apply(conn, ctx, plan)?)
+        Ok(apply(conn, ctx, plan, settings)?)
     })
 }
 
-fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::QueryResult<Summary> {
+fn apply(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    plan: plan::Plan,
+    settings: Option<&PlanSettings>,
+) -> diesel::QueryResult<Summary> {
     let mut summary = Summary::default();
     for row in plan.parties {
         let (_, outcome) = store::parties::upsert(conn, ctx, row)?;
@@ -298,6 +342,13 @@ fn apply(conn: &mut Conn, ctx: &WriteContext, plan: plan::Plan) -> diesel::Query
         }
     }
     changed.extend(changed_agreements);
-    crate::notify::planner::forget_items(conn, ctx.at.and_utc(), &changed)?;
+    match settings {
+        Some(settings) => {
+            crate::notify::planner::replan_items(conn, ctx.at.and_utc(), settings, &changed)?;
+        }
+        None => {
+            crate::notify::planner::forget_items(conn, ctx.at.and_utc(), &changed)?;
+        }
+    }
     Ok(summary)
 }

@@ -197,13 +197,13 @@ pub fn complete(
     })
 }
 
+type OfDigest<'a> =
+    diesel::dsl::Filter<notifications::table, diesel::dsl::Eq<notifications::digest_id, &'a str>>;
+type Waiting<'a> =
+    diesel::dsl::Filter<OfDigest<'a>, diesel::dsl::EqAny<notifications::state, [&'static str; 2]>>;
+
 /// The rows gathered into digest `id` that still wait for it to go out.
-fn waiting_members(
-    id: &str,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<notifications::table, diesel::dsl::Eq<notifications::digest_id, &str>>,
-    diesel::dsl::EqAny<notifications::state, [&'static str; 2]>,
-> {
+fn waiting_members(id: &str) -> Waiting<'_> {
     notifications::table
         .filter(notifications::digest_id.eq(id))
         .filter(notifications::state.eq_any([state::PENDING, state::RETRY]))
