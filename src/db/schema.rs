@@ -463,6 +463,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    snapshots (id) {
+        id -> Text,
+        programme_id -> Text,
+        meeting_id -> Nullable<Text>,
+        label -> Nullable<Text>,
+        as_of -> Date,
+        taken_at -> Timestamp,
+        taken_by -> Text,
+        rollup -> Text,
+        implementation_table -> Text,
+    }
+}
+
+diesel::joinable!(snapshots -> programmes (programme_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     parties,
     organisations,
@@ -498,6 +514,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminder_policies,
     notifications,
     body_secretariats,
+    snapshots,
 );
 
 diesel::table! {

@@ -253,4 +253,5 @@ pub const TABLES: &[&str] = &[
     "reminder_policies",
     "notifications",
     "body_secretariats",
+    "snapshots",
 ];
