@@ -71,6 +71,27 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Write the implementation table of a programme (one row per item:
+    /// number, text, responsible organisations, timeframe, status, latest
+    /// narrative and evidence per party) as CSV, XLSX or JSON: the same file
+    /// as GET /api/v1/programmes/{id}/implementation-table.
+    Report {
+        /// The programme's key or id.
+        #[arg(value_name = "PROGRAMME")]
+        programme: String,
+        /// csv (UTF-8 with a BOM), xlsx or json.
+        #[arg(long, value_parser = report_format)]
+        format: accord::report::export::Format,
+        /// The table as it stood on this day (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<chrono::NaiveDate>,
+        /// Language of the labels and texts: ru, kk or en.
+        #[arg(long, default_value = "ru", value_parser = report_language)]
+        lang: accord::domain::Language,
+        /// Write to this file instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Manage users: `accord user add` creates one (the first admin, say).
     User {
         #[command(subcommand)]
@@ -231,6 +252,13 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Report {
+            programme,
+            format,
+            as_of,
+            lang,
+            output,
+        } => report(&settings, &programme, format, as_of, lang, output),
         Command::User {
             command:
                 UserCommand::Add {
@@ -331,6 +359,58 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
             serve(settings)
         }
     }
+}
+
+fn report_format(name: &str) -> Result<accord::report::export::Format, String> {
+    use accord::report::export::Format;
+    Format::parse(name).ok_or_else(|| format!("use one of: {}", Format::names()))
+}
+
+fn report_language(code: &str) -> Result<accord::domain::Language, String> {
+    accord::api::reports::label_language_of(code)
+        .ok_or_else(|| "use one of: ru, kk, en".to_string())
+}
+
+/// `accord report`: the table through the same store query and writer as the API.
+fn report(
+    settings: &Settings,
+    programme: &str,
+    format: accord::report::export::Format,
+    as_of: Option<chrono::NaiveDate>,
+    lang: accord::domain::Language,
+    output: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+
+    use accord::report::export::{self, Format};
+    let pool = server::open_pool(settings)?;
+    server::run_migrations(&pool)?;
+    let mut conn = pool.get().context("no database connection")?;
+    let today = chrono::Utc::now().date_naive();
+    let table = accord::store::rollups::implementation_table(
+        &mut conn,
+        programme,
+        as_of,
+        today,
+        settings.status.due_soon_days,
+    )?
+    .with_context(|| format!("there is no programme {programme}"))?;
+    let bytes = export::render(format, &table, || table.workbook(lang))?;
+    match output {
+        Some(path) => std::fs::write(&path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            if format == Format::Xlsx && stdout.is_terminal() {
+                anyhow::bail!("XLSX is binary: give --output FILE or redirect standard output");
+            }
+            stdout
+                .write_all(&bytes)
+                .and_then(|()| stdout.flush())
+                .context("cannot write to standard output")?;
+        }
+    }
+    Ok(())
 }
 
 fn write_context(actor: &str) -> WriteContext {

@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod parties;
 pub mod programmes;
 pub mod reminder_policies;
+pub mod reports;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -140,6 +141,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(lead_times::routes)
                 .configure(reminder_policies::routes)
                 .configure(notifications::routes)
+                .configure(reports::routes)
                 .configure(calendar::routes),
         )
         .configure(calendar::feed_routes);
