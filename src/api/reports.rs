@@ -26,12 +26,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/programmes/{id}/implementation-table",
         web::get().to(programme_table),
+    )
+    .route(
+        "/snapshots/{id}/implementation-table",
+        web::get().to(snapshot_table),
     );
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(programme_table),
+    paths(programme_table, snapshot_table),
     components(schemas(ImplementationTable, FormatName, LabelLanguage)),
     tags((name = "reports", description = "The implementation table as JSON, CSV or XLSX"))
 )]
@@ -78,6 +82,18 @@ pub struct TableQuery {
     pub as_of: Option<String>,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SnapshotTableQuery {
+    /// json, csv or xlsx; without it the `Accept` header decides, else JSON.
+    #[param(value_type = Option<FormatName>)]
+    pub format: Option<String>,
+    /// Language of the labels and of the texts in CSV and XLSX: ru, kk or en
+    /// (default: from Accept-Language, else ru).
+    #[param(value_type = Option<LabelLanguage>)]
+    pub lang: Option<String>,
+}
+
 /// What was asked for, checked.
 struct Wanted {
     format: Format,
@@ -87,7 +103,18 @@ struct Wanted {
 
 impl Wanted {
     fn from_request(req: &HttpRequest, query: &TableQuery) -> AppResult<Wanted> {
-        let format = match &query.format {
+        let mut wanted =
+            Wanted::format_and_lang(req, query.format.as_deref(), query.lang.as_deref())?;
+        wanted.as_of = query.as_of.as_deref().map(parse_as_of).transpose()?;
+        Ok(wanted)
+    }
+
+    fn format_and_lang(
+        req: &HttpRequest,
+        format: Option<&str>,
+        lang: Option<&str>,
+    ) -> AppResult<Wanted> {
+        let format = match format {
             Some(name) => Format::parse(name).ok_or_else(|| {
                 AppError::invalid(
                     "format",
@@ -99,7 +126,7 @@ impl Wanted {
             })?,
             None => negotiate(header_text(req, header::ACCEPT)),
         };
-        let lang = match &query.lang {
+        let lang = match lang {
             Some(code) => label_language(code)?,
             // From Accept-Language: a language without labels of its own gets Russian ones.
             None => {
@@ -108,11 +135,10 @@ impl Wanted {
                     .unwrap_or(Language::Ru)
             }
         };
-        let as_of = query.as_of.as_deref().map(parse_as_of).transpose()?;
         Ok(Wanted {
             format,
             lang,
-            as_of,
+            as_of: None,
         })
     }
 }
@@ -181,14 +207,19 @@ fn readable_programme(
 ) -> AppResult<ProgrammeRow> {
     let row = store::rollups::find_programme(conn, id)?
         .ok_or_else(|| AppError::not_found("programme", id))?;
+    may_read(who, &row)?;
+    Ok(row)
+}
+
+/// Reading a table is reading its programme (public ones need no token).
+fn may_read(who: &Authenticated, programme: &ProgrammeRow) -> AppResult<()> {
     who.may(
         Action::Read,
         Target::Programme {
-            body_id: row.body_id.as_deref(),
-            public: row.public,
+            body_id: programme.body_id.as_deref(),
+            public: programme.public,
         },
-    )?;
-    Ok(row)
+    )
 }
 
 /// The table as a file of the wanted format, named `stem.<ext>`.
@@ -262,6 +293,51 @@ pub async fn programme_table(
         .await?;
     let stem = file_stem(&table, "implementation-table", wanted.lang);
     file_response(&table, &wanted, &stem)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/snapshots/{id}/implementation-table", tag = "reports",
+    params(("id" = String, Path, description = "Snapshot id (UUID)"), SnapshotTableQuery),
+    responses(
+        (status = 200, description = "The implementation table as frozen in the snapshot (the same rows whatever was reported since), in the same formats as the live table", content(
+            (ImplementationTable = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "Invalid id, format or lang", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The programme is not public: needs a token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such snapshot", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn snapshot_table(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Authenticated,
+    id: web::Path<String>,
+    query: web::Query<SnapshotTableQuery>,
+) -> AppResult<HttpResponse> {
+    let wanted = Wanted::format_and_lang(&req, query.format.as_deref(), query.lang.as_deref())?;
+    let id = id.into_inner();
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(AppError::invalid("id", format!("`{id}` is not a UUID")));
+    }
+    let snapshot = state
+        .db(move |conn| {
+            let snapshot = store::snapshots::get(conn, &id)?
+                .ok_or_else(|| AppError::not_found("snapshot", &id))?;
+            let programme = store::programmes::by_id(conn, &snapshot.info.programme_id)?
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("snapshot {id} names a missing programme"))
+                })?;
+            may_read(&who, &programme)?;
+            Ok(snapshot)
+        })
+        .await?;
+    let short_id: String = snapshot.info.id.chars().take(8).collect();
+    let table = &snapshot.implementation_table;
+    let stem = file_stem(table, &format!("snapshot-{short_id}"), wanted.lang);
+    file_response(table, &wanted, &stem)
 }
 
 #[cfg(test)]
