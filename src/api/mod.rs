@@ -21,6 +21,7 @@ pub mod parties;
 pub mod programmes;
 pub mod reminder_policies;
 pub mod reports;
+pub mod rollups;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -142,6 +143,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(reminder_policies::routes)
                 .configure(notifications::routes)
                 .configure(reports::routes)
+                .configure(rollups::routes)
                 .configure(calendar::routes),
         )
         .configure(calendar::feed_routes);

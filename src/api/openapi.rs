@@ -46,6 +46,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::notifications::Doc::openapi());
     doc.merge(super::metrics::Doc::openapi());
     doc.merge(super::reports::Doc::openapi());
+    doc.merge(super::rollups::Doc::openapi());
     add_common_responses(&mut doc);
     name_operations(&mut doc);
     doc

@@ -503,3 +503,200 @@ mod tests {
         assert_eq!(back, r);
     }
 }
+
+/// An item's state on one side of a comparison (history: "what changed since").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItemState {
+    /// Overall lifecycle ([`overall`]).
+    pub lifecycle: Lifecycle,
+    /// Completion of each responsible party (no_evidence when it had not reported).
+    #[schema(value_type = BTreeMap<String, Completion>)]
+    pub completion: BTreeMap<String, Completion>,
+    pub timeframe: String,
+    pub earliest: Option<NaiveDate>,
+    pub latest: Option<NaiveDate>,
+}
+
+/// What an item was (its own decided lifecycle and timeframe) on a past date,
+/// as the audit log's before-images tell it.
+#[derive(Debug, Clone)]
+pub struct PastItem {
+    pub lifecycle: Lifecycle,
+    pub timeframe: Timeframe,
+}
+
+/// One changed item, with its state then and now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItemChange {
+    pub obligation_id: String,
+    pub number: String,
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub text: LocalizedText,
+    pub section: Option<String>,
+    /// Which axes changed: lifecycle, completion, dates.
+    pub changed: Vec<String>,
+    pub before: ItemState,
+    pub after: ItemState,
+}
+
+fn state_of(item: &RollupItem, own: &PastItem, latest: &[PartyStatus]) -> ItemState {
+    let assigned = responsible_parties(item);
+    let responsible: Vec<&str> = assigned.iter().map(String::as_str).collect();
+    let parties: Vec<String> = if assigned.is_empty() {
+        latest.iter().map(|s| s.party.clone()).collect()
+    } else {
+        assigned.clone()
+    };
+    ItemState {
+        lifecycle: overall(own.lifecycle, &responsible, latest).lifecycle,
+        completion: parties
+            .into_iter()
+            .map(|p| {
+                let level = latest
+                    .iter()
+                    .find(|s| s.party == p)
+                    .map_or(Completion::NoEvidence, |s| s.completion);
+                (p, level)
+            })
+            .collect(),
+        timeframe: own.timeframe.source.clone(),
+        earliest: own.timeframe.earliest,
+        latest: own.timeframe.latest,
+    }
+}
+
+/// The items whose overall lifecycle, completion of a party, or dates differ
+/// between `since` (reports dated or filed after it ignored; the item's own
+/// lifecycle and timeframe as `past` gives them, else as now) and now (every
+/// report). A party that had not reported then counts as no_evidence then.
+pub fn changes(
+    items: &[RollupItem],
+    past: &BTreeMap<String, PastItem>,
+    since: NaiveDate,
+) -> Vec<ItemChange> {
+    let mut out = Vec::new();
+    for item in items {
+        let now = PastItem {
+            lifecycle: item.lifecycle,
+            timeframe: item.timeframe.clone(),
+        };
+        let then = past.get(&item.obligation_id).unwrap_or(&now);
+        let before = state_of(item, then, &latest_on(&item.reports, Some(since)));
+        let after = state_of(item, &now, &latest_on(&item.reports, None));
+        let mut changed = Vec::new();
+        if before.lifecycle != after.lifecycle {
+            changed.push("lifecycle".to_string());
+        }
+        let parties: BTreeSet<&String> = before
+            .completion
+            .keys()
+            .chain(after.completion.keys())
+            .collect();
+        let level = |s: &ItemState, p: &str| {
+            s.completion
+                .get(p)
+                .copied()
+                .unwrap_or(Completion::NoEvidence)
+        };
+        if parties
+            .iter()
+            .any(|p| level(&before, p) != level(&after, p))
+        {
+            changed.push("completion".to_string());
+        }
+        if (&before.timeframe, before.earliest, before.latest)
+            != (&after.timeframe, after.earliest, after.latest)
+        {
+            changed.push("dates".to_string());
+        }
+        if !changed.is_empty() {
+            out.push(ItemChange {
+                obligation_id: item.obligation_id.clone(),
+                number: item.number.clone(),
+                text: item.text.clone(),
+                section: item.section.as_ref().map(|s| s.code.clone()),
+                changed,
+                before,
+                after,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    fn item(number: &str, reports: Vec<PartyStatus>) -> RollupItem {
+        RollupItem {
+            obligation_id: number.into(),
+            number: number.into(),
+            text: LocalizedText::single(crate::domain::Language::En, number).expect("text"),
+            section: None,
+            timeframe: Timeframe::parse("2025", None).expect("parses"),
+            lifecycle: Lifecycle::Planned,
+            responsible: vec![],
+            reports,
+        }
+    }
+
+    fn report(party: &str, completion: Completion, as_of: NaiveDate) -> PartyStatus {
+        PartyStatus {
+            party: party.into(),
+            lifecycle: Lifecycle::InProgress,
+            completion,
+            as_of,
+            reported_at: as_of.and_hms_opt(9, 0, 0).expect("time"),
+        }
+    }
+
+    #[test]
+    fn lists_exactly_the_items_that_changed() {
+        use Completion::*;
+        let items = vec![
+            item("1", vec![report("KZ", Limited, d(2025, 1, 1))]),
+            item(
+                "2",
+                vec![
+                    report("KZ", Limited, d(2025, 1, 1)),
+                    report("KZ", Substantial, d(2025, 3, 1)),
+                ],
+            ),
+            item("3", vec![]),
+            item("4", vec![report("RU", Limited, d(2025, 3, 1))]),
+        ];
+        let mut past = BTreeMap::new();
+        past.insert(
+            "3".to_string(),
+            PastItem {
+                lifecycle: Lifecycle::Planned,
+                timeframe: Timeframe::parse("2024", None).expect("parses"),
+            },
+        );
+        let got = changes(&items, &past, d(2025, 2, 1));
+        let numbers: Vec<(&str, &[String])> = got
+            .iter()
+            .map(|c| (c.number.as_str(), c.changed.as_slice()))
+            .collect();
+        assert_eq!(
+            numbers,
+            vec![
+                ("2", &["completion".to_string()][..]),
+                ("3", &["dates".to_string()][..]),
+                (
+                    "4",
+                    &["lifecycle".to_string(), "completion".to_string()][..]
+                ),
+            ]
+        );
+        assert_eq!(got[0].before.completion["KZ"], Limited);
+        assert_eq!(got[0].after.completion["KZ"], Substantial);
+        assert_eq!(got[2].before.completion.get("RU"), None);
+        assert_eq!(got[2].after.lifecycle, Lifecycle::InProgress);
+    }
+}

@@ -325,3 +325,77 @@ pub fn implementation_table(
         totals: totals.totals,
     }))
 }
+
+/// The last meeting of the programme's body held before `today` (status held,
+/// or planned with its date passed; postponed and cancelled ones were not held).
+pub fn last_meeting(
+    conn: &mut Conn,
+    programme: &store::programmes::ProgrammeRow,
+    today: NaiveDate,
+) -> QueryResult<Option<store::bodies::MeetingRow>> {
+    let Some(body_id) = &programme.body_id else {
+        return Ok(None);
+    };
+    Ok(store::bodies::meetings_of(conn, body_id)?
+        .into_iter()
+        .filter(|m| m.held_on < today && matches!(m.status.as_str(), "held" | "planned"))
+        .max_by_key(|m| (m.held_on, m.number)))
+}
+
+/// The obligation's own lifecycle and timeframe on `since`: the before-image
+/// of its first update after that day, if any (the audit log keeps them).
+fn past_items(
+    conn: &mut Conn,
+    rows: &[ObligationRow],
+    since: NaiveDate,
+) -> QueryResult<std::collections::BTreeMap<String, rollup::PastItem>> {
+    #[derive(serde::Deserialize)]
+    struct Before {
+        lifecycle: String,
+        timeframe_kind: String,
+        timeframe_text: String,
+        earliest: Option<NaiveDate>,
+        latest: Option<NaiveDate>,
+    }
+    let mut past = std::collections::BTreeMap::new();
+    for row in rows {
+        let first_later = store::audit::for_entity(conn, "obligation", &row.id)?
+            .into_iter()
+            .find(|a| a.action == "update" && a.at.date() > since);
+        let Some(before) = first_later.and_then(|a| a.before) else {
+            continue;
+        };
+        let before: Before =
+            serde_json::from_str(&before).map_err(|e| corrupt("audit before-image", e))?;
+        let kind = TimeframeKind::parse(&before.timeframe_kind)
+            .ok_or_else(|| corrupt("timeframe kind", &before.timeframe_kind))?;
+        let timeframe =
+            Timeframe::from_parts(kind, before.timeframe_text, before.earliest, before.latest)
+                .map_err(|e| corrupt("timeframe", e))?;
+        let lifecycle = Lifecycle::parse(&before.lifecycle)
+            .ok_or_else(|| corrupt("lifecycle", &before.lifecycle))?;
+        past.insert(
+            row.id.clone(),
+            rollup::PastItem {
+                lifecycle,
+                timeframe,
+            },
+        );
+    }
+    Ok(past)
+}
+
+/// What changed in a programme's items since a date (see `report::rollup::changes`).
+/// None: no such programme.
+pub fn changes(
+    conn: &mut Conn,
+    programme_id: &str,
+    since: NaiveDate,
+) -> QueryResult<Option<Vec<rollup::ItemChange>>> {
+    let Some(programme) = find_programme(conn, programme_id)? else {
+        return Ok(None);
+    };
+    let g = gather(conn, Owner::Programme(&programme.id), Some(&programme.id))?;
+    let past = past_items(conn, &g.rows, since)?;
+    Ok(Some(rollup::changes(&g.items, &past, since)))
+}
