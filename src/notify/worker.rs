@@ -248,7 +248,10 @@ impl Worker {
         }
         pass.dead += claim.abandoned.len();
         pass.claimed = claim.rows.len();
-        let mut rows = claim.rows.into_iter();
+        let mut rows = claim.rows.into_iter().peekable();
+        // Whether the row about to be sent was already re-checked (held) in
+        // the transaction that recorded the previous row's outcome.
+        let mut held = None;
         while let Some(row) = rows.next() {
             if stop.requested() {
                 let untried: Vec<String> =
@@ -258,7 +261,8 @@ impl Worker {
                     .context("giving back claimed notifications")?;
                 break;
             }
-            self.send(&row, &mut pass)?;
+            let next = rows.peek().map(|r| r.id.clone());
+            held = self.send(&row, held.take(), next.as_deref(), &mut pass)?;
         }
         Ok(pass)
     }
@@ -267,12 +271,25 @@ impl Worker {
         i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
     }
 
-    /// Sends one claimed row and records the outcome.
-    fn send(&self, row: &NotificationRow, pass: &mut Pass) -> anyhow::Result<()> {
-        let held = {
-            let mut conn = self.pool.get().context("no database connection")?;
-            outbox::hold(&mut conn, &row.id, &self.id, self.now(), self.lease())
-                .context("re-checking a claimed notification")?
+    /// Sends one claimed row and records the outcome. `held`: whether the row
+    /// was already re-checked (None: not yet, it is re-checked here). When
+    /// `next` is given, the next row is re-checked in the transaction that
+    /// records this row's outcome, right before it is sent: the answer is
+    /// returned for the next call.
+    fn send(
+        &self,
+        row: &NotificationRow,
+        held: Option<bool>,
+        next: Option<&str>,
+        pass: &mut Pass,
+    ) -> anyhow::Result<Option<bool>> {
+        let held = match held {
+            Some(held) => held,
+            None => {
+                let mut conn = self.pool.get().context("no database connection")?;
+                outbox::hold(&mut conn, &row.id, &self.id, self.now(), self.lease())
+                    .context("re-checking a claimed notification")?
+            }
         };
         if !held {
             // Cancelled by re-planning, or taken over after the lease ran out.
@@ -283,7 +300,7 @@ impl Worker {
                 notification = row.id.as_str(),
                 "not sent: no longer claimed by this worker"
             );
-            return Ok(());
+            return Ok(None);
         }
         // No transaction is open here: the SMTP conversation may take seconds.
         let outcome = self.mailer.deliver(row);
@@ -292,8 +309,9 @@ impl Worker {
             Ok(()) => {
                 DELIVERIES.sent.fetch_add(1, Ordering::Relaxed);
                 pass.sent += 1;
-                let recorded =
-                    self.record(|conn| outbox::complete(conn, &row.id, &self.id, now))?;
+                let (recorded, held_next) = self.record(next, |conn| {
+                    outbox::complete_in(conn, &row.id, &self.id, now)
+                })?;
                 if !recorded {
                     tracing::warn!(
                         worker = self.id.as_str(),
@@ -302,12 +320,13 @@ impl Worker {
                         "sent again: another worker had already sent it (same Message-ID)"
                     );
                 }
+                Ok(held_next)
             }
             Err(SendError::Transient(error)) => {
                 DELIVERIES.transient.fetch_add(1, Ordering::Relaxed);
                 let next_at = now + backoff(&self.settings, row.attempts, &row.id);
-                let result = self.record(|conn| {
-                    outbox::fail_transient(
+                let (result, held_next) = self.record(next, |conn| {
+                    outbox::fail_transient_in(
                         conn,
                         &row.id,
                         &self.id,
@@ -331,12 +350,14 @@ impl Worker {
                     error = error.as_str(),
                     "delivery failed for now"
                 );
+                Ok(held_next)
             }
             Err(SendError::Permanent(error)) => {
                 DELIVERIES.permanent.fetch_add(1, Ordering::Relaxed);
-                if self
-                    .record(|conn| outbox::fail_permanent(conn, &row.id, &self.id, now, &error))?
-                {
+                let (failed, held_next) = self.record(next, |conn| {
+                    outbox::fail_permanent_in(conn, &row.id, &self.id, now, &error)
+                })?;
+                if failed {
                     pass.failed += 1;
                 }
                 tracing::warn!(
@@ -345,22 +366,38 @@ impl Worker {
                     error = error.as_str(),
                     "delivery failed for good"
                 );
+                Ok(held_next)
             }
         }
-        Ok(())
     }
 
     /// Records an outcome, trying a few times: a delivery the database never
     /// hears of is sent again once the lease runs out.
+    /// With `next`, holds that row in the same transaction (see `send`).
     fn record<T>(
         &self,
+        next: Option<&str>,
         write: impl Fn(&mut crate::db::Conn) -> diesel::QueryResult<T>,
-    ) -> anyhow::Result<T> {
+    ) -> anyhow::Result<(T, Option<bool>)> {
         let mut last = None;
         for wait in [0u64, 200, 1000] {
             std::thread::sleep(StdDuration::from_millis(wait));
+            let both = |conn: &mut crate::db::Conn| {
+                let value = write(conn)?;
+                let held = match next {
+                    Some(id) => Some(outbox::hold_in(
+                        conn,
+                        id,
+                        &self.id,
+                        self.now(),
+                        self.lease(),
+                    )?),
+                    None => None,
+                };
+                Ok::<_, diesel::result::Error>((value, held))
+            };
             match self.pool.get() {
-                Ok(mut conn) => match write(&mut conn) {
+                Ok(mut conn) => match crate::db::write_transaction(&mut conn, both) {
                     Ok(value) => return Ok(value),
                     Err(e) => last = Some(anyhow::Error::from(e)),
                 },

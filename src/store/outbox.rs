@@ -133,15 +133,27 @@ pub fn hold(
     now: NaiveDateTime,
     lease: Duration,
 ) -> QueryResult<bool> {
-    write_transaction(conn, |conn| {
-        let n = diesel::update(held(id, worker_id))
-            .set((
-                notifications::lease_until.eq(now + lease),
-                notifications::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(n == 1)
-    })
+    write_transaction(conn, |conn| hold_in(conn, id, worker_id, now, lease))
+}
+
+/// `hold` inside the caller's transaction: the worker records one row's
+/// outcome and holds the next row in one transaction, which saves one
+/// transaction per row without widening the window between the re-check
+/// and the send.
+pub fn hold_in(
+    conn: &mut Conn,
+    id: &str,
+    worker_id: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+) -> QueryResult<bool> {
+    let n = diesel::update(held(id, worker_id))
+        .set((
+            notifications::lease_until.eq(now + lease),
+            notifications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// The query of one row, only while a worker holds its claim.
@@ -171,30 +183,38 @@ pub fn complete(
     worker_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    write_transaction(conn, |conn| {
-        let n = diesel::update(
-            notifications::table
-                .filter(notifications::id.eq(id))
-                .filter(notifications::state.ne(state::SENT)),
-        )
+    write_transaction(conn, |conn| complete_in(conn, id, worker_id, now))
+}
+
+/// `complete` inside the caller's transaction.
+pub fn complete_in(
+    conn: &mut Conn,
+    id: &str,
+    worker_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::state.ne(state::SENT)),
+    )
+    .set((
+        notifications::state.eq(state::SENT),
+        notifications::sent_at.eq(now),
+        notifications::lease_until.eq(None::<NaiveDateTime>),
+        notifications::claimed_by.eq(worker_id),
+        notifications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    // The rows gathered into a digest went out with it.
+    diesel::update(waiting_members(id))
         .set((
             notifications::state.eq(state::SENT),
             notifications::sent_at.eq(now),
-            notifications::lease_until.eq(None::<NaiveDateTime>),
-            notifications::claimed_by.eq(worker_id),
             notifications::updated_at.eq(now),
         ))
         .execute(conn)?;
-        // The rows gathered into a digest went out with it.
-        diesel::update(waiting_members(id))
-            .set((
-                notifications::state.eq(state::SENT),
-                notifications::sent_at.eq(now),
-                notifications::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(n == 1)
-    })
+    Ok(n == 1)
 }
 
 type OfDigest<'a> =
@@ -251,35 +271,47 @@ pub fn fail_transient(
     next_at: NaiveDateTime,
     max_attempts: i32,
 ) -> QueryResult<Retried> {
-    let error = clip(error);
     write_transaction(conn, |conn| {
-        let dead =
-            diesel::update(held(id, worker_id).filter(notifications::attempts.ge(max_attempts)))
-                .set((
-                    notifications::state.eq(state::DEAD),
-                    notifications::last_error.eq(&error),
-                    notifications::lease_until.eq(None::<NaiveDateTime>),
-                    notifications::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        if dead == 1 {
-            end_members(conn, id, state::DEAD, &error, now)?;
-            return Ok(Retried::Dead);
-        }
-        let retry = diesel::update(held(id, worker_id))
-            .set((
-                notifications::state.eq(state::RETRY),
-                notifications::send_after.eq(next_at),
-                notifications::last_error.eq(&error),
-                notifications::lease_until.eq(None::<NaiveDateTime>),
-                notifications::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(if retry == 1 {
-            Retried::Retry
-        } else {
-            Retried::NotHeld
-        })
+        fail_transient_in(conn, id, worker_id, now, error, next_at, max_attempts)
+    })
+}
+
+/// `fail_transient` inside the caller's transaction.
+pub fn fail_transient_in(
+    conn: &mut Conn,
+    id: &str,
+    worker_id: &str,
+    now: NaiveDateTime,
+    error: &str,
+    next_at: NaiveDateTime,
+    max_attempts: i32,
+) -> QueryResult<Retried> {
+    let error = clip(error);
+    let dead = diesel::update(held(id, worker_id).filter(notifications::attempts.ge(max_attempts)))
+        .set((
+            notifications::state.eq(state::DEAD),
+            notifications::last_error.eq(&error),
+            notifications::lease_until.eq(None::<NaiveDateTime>),
+            notifications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if dead == 1 {
+        end_members(conn, id, state::DEAD, &error, now)?;
+        return Ok(Retried::Dead);
+    }
+    let retry = diesel::update(held(id, worker_id))
+        .set((
+            notifications::state.eq(state::RETRY),
+            notifications::send_after.eq(next_at),
+            notifications::last_error.eq(&error),
+            notifications::lease_until.eq(None::<NaiveDateTime>),
+            notifications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(if retry == 1 {
+        Retried::Retry
+    } else {
+        Retried::NotHeld
     })
 }
 
@@ -293,21 +325,32 @@ pub fn fail_permanent(
     now: NaiveDateTime,
     error: &str,
 ) -> QueryResult<bool> {
-    let error = clip(error);
     write_transaction(conn, |conn| {
-        let n = diesel::update(held(id, worker_id))
-            .set((
-                notifications::state.eq(state::FAILED),
-                notifications::last_error.eq(&error),
-                notifications::lease_until.eq(None::<NaiveDateTime>),
-                notifications::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        if n == 1 {
-            end_members(conn, id, state::FAILED, &error, now)?;
-        }
-        Ok(n == 1)
+        fail_permanent_in(conn, id, worker_id, now, error)
     })
+}
+
+/// `fail_permanent` inside the caller's transaction.
+pub fn fail_permanent_in(
+    conn: &mut Conn,
+    id: &str,
+    worker_id: &str,
+    now: NaiveDateTime,
+    error: &str,
+) -> QueryResult<bool> {
+    let error = clip(error);
+    let n = diesel::update(held(id, worker_id))
+        .set((
+            notifications::state.eq(state::FAILED),
+            notifications::last_error.eq(&error),
+            notifications::lease_until.eq(None::<NaiveDateTime>),
+            notifications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if n == 1 {
+        end_members(conn, id, state::FAILED, &error, now)?;
+    }
+    Ok(n == 1)
 }
 
 /// Gives back rows this worker claimed but did not try (it is stopping): due
