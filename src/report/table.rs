@@ -64,7 +64,9 @@ pub struct PartyCell {
     pub lifecycle: Option<Lifecycle>,
     pub completion: Completion,
     pub as_of: Option<NaiveDate>,
-    pub narrative: Option<String>,
+    /// As the party wrote it, in its languages.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
+    pub narrative: Option<LocalizedText>,
     pub evidence: Vec<EvidenceRef>,
 }
 
@@ -313,7 +315,12 @@ impl ImplementationTable {
                         Some(s) => {
                             cells.push(Cell::text(completion_label(s.completion, lang)));
                             cells.push(Cell::from(s.as_of));
-                            cells.push(Cell::text(s.narrative.clone().unwrap_or_default()));
+                            cells.push(Cell::text(
+                                s.narrative
+                                    .as_ref()
+                                    .map(|n| n.display(lang))
+                                    .unwrap_or_default(),
+                            ));
                             let evidence: Vec<String> =
                                 s.evidence.iter().map(EvidenceRef::line).collect();
                             cells.push(Cell::text(evidence.join("\n")));
@@ -413,7 +420,7 @@ mod tests {
                     lifecycle: Some(Lifecycle::InProgress),
                     completion: Completion::Limited,
                     as_of: Some(day),
-                    narrative: Some("идёт подготовка".into()),
+                    narrative: Some(text("идёт подготовка")),
                     evidence: vec![EvidenceRef {
                         kind: "letter".into(),
                         description: Some("письмо".into()),

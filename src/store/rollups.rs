@@ -263,7 +263,7 @@ pub fn implementation_table(
                 lifecycle: Some(status.lifecycle),
                 completion: status.completion,
                 as_of: Some(status.as_of),
-                narrative: view.report.narrative.clone(),
+                narrative: view.report.narrative.as_deref().map(text).transpose()?,
                 evidence: evidence.remove(&view.report.id).unwrap_or_default(),
             },
         );
