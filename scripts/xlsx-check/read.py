@@ -3,7 +3,8 @@ as JSON on stdout, for tests/exports.rs to compare with accord's JSON table.
 
     read.py xlsx FILE   openpyxl: per sheet its name, frozen pane, autofilter,
                         column widths, header font/fill, cell values (dates as
-                        YYYY-MM-DD, numbers as numbers) and number formats
+                        YYYY-MM-DD, numbers as numbers), number formats and
+                        cell types (s text, n number, d date, f formula)
     read.py csv FILE    Python's csv module with encoding='utf-8-sig'
 """
 
@@ -28,10 +29,12 @@ def read_xlsx(path):
     book = openpyxl.load_workbook(path)
     sheets = []
     for ws in book.worksheets:
-        rows, formats = [], []
+        rows, formats, types = [], [], []
         for row in ws.iter_rows():
             rows.append([value(c.value) for c in row])
             formats.append([c.number_format for c in row])
+            # s: text, n: number, d: date, f: formula
+            types.append([c.data_type for c in row])
         header = [ws.cell(row=1, column=i) for i in range(1, ws.max_column + 1)]
         sheets.append({
             "name": ws.title,
@@ -46,6 +49,7 @@ def read_xlsx(path):
             "print_title_rows": ws.print_title_rows,
             "rows": rows,
             "formats": formats,
+            "types": types,
         })
     return {"title": book.properties.title, "sheets": sheets}
 
