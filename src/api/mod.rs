@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bodies;
 pub mod body;
 pub mod calendar;
+pub mod dashboard;
 pub mod etag;
 pub mod events;
 pub mod health;
@@ -146,7 +147,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(rollups::routes)
                 .configure(calendar::routes),
         )
-        .configure(calendar::feed_routes);
+        .configure(calendar::feed_routes)
+        .configure(dashboard::routes);
 }
 
 async fn openapi_json() -> actix_web::HttpResponse {

@@ -19,6 +19,7 @@ pub mod programmes;
 pub mod reminders;
 pub mod reports;
 pub mod rollups;
+pub mod sessions;
 pub mod snapshots;
 pub mod users;
 

@@ -5,4 +5,5 @@
 
 pub mod labels;
 pub mod layout;
+pub mod month;
 pub mod pages;
