@@ -1117,3 +1117,62 @@ fn who_may_read_and_take_snapshots() {
         );
     }
 }
+
+#[test]
+fn the_openapi_document_describes_these_routes_with_resolvable_schemas() {
+    let w = World::new();
+    let doc = json_ok(w.get("/openapi.json", None));
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if k == "$ref" {
+                        out.push(v.as_str().unwrap().to_string());
+                    } else {
+                        refs(v, out);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut seen = Vec::new();
+    for (path, methods) in [
+        ("/api/v1/programmes/{id}/rollup", vec!["get"]),
+        ("/api/v1/meetings/{id}/rollup", vec!["get"]),
+        ("/api/v1/programmes/{id}/changes", vec!["get"]),
+        ("/api/v1/programmes/{id}/snapshots", vec!["get", "post"]),
+        ("/api/v1/snapshots/{id}", vec!["get"]),
+    ] {
+        for method in methods {
+            let op = &doc["paths"][path][method];
+            assert!(op.is_object(), "{method} {path} is not documented");
+            refs(op, &mut seen);
+        }
+    }
+    let rollup = &doc["paths"]["/api/v1/programmes/{id}/rollup"]["get"]["description"];
+    assert!(rollup
+        .as_str()
+        .unwrap()
+        .contains("per (obligation, responsible party) pair"));
+    let mut i = 0;
+    while i < seen.len() {
+        let name = seen[i]
+            .trim_start_matches("#/components/schemas/")
+            .to_string();
+        let schema = schemas
+            .get(&name)
+            .unwrap_or_else(|| panic!("{} does not resolve", seen[i]));
+        let mut more = Vec::new();
+        refs(schema, &mut more);
+        for r in more {
+            if !seen.contains(&r) {
+                seen.push(r);
+            }
+        }
+        i += 1;
+    }
+    assert!(seen.iter().any(|r| r.ends_with("/Rollup")), "{seen:?}");
+}
