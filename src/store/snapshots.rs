@@ -139,3 +139,11 @@ pub fn get(conn: &mut Conn, id: &str) -> QueryResult<Option<Snapshot>> {
         .map(SnapshotRow::contents)
         .transpose()
 }
+
+/// How many snapshots a programme has (they keep it from being deleted).
+pub fn count_of_programme(conn: &mut Conn, programme_id: &str) -> QueryResult<i64> {
+    snapshots::table
+        .filter(snapshots::programme_id.eq(programme_id))
+        .count()
+        .get_result(conn)
+}
