@@ -840,6 +840,27 @@ fn changes_since_list_exactly_the_changed_items() {
     assert_eq!(dates["after"]["timeframe"], "III quarter 2025");
     assert_eq!(dates["after"]["latest"], "2025-09-30");
 
+    // As of the meeting, 1.2 had its old timeframe.
+    let table = |q: &str| {
+        let t = json_ok(w.get(
+            &format!("/programmes/{PROGRAMME}/implementation-table?format=json{q}"),
+            Some(&w.admin),
+        ));
+        let row = t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["number"] == "1.2")
+            .unwrap()
+            .clone();
+        (row["timeframe"].clone(), row["due"].clone())
+    };
+    assert_eq!(
+        table("&as_of=2025-05-15"),
+        (json!("2025"), json!("2025-12-31"))
+    );
+    assert_eq!(table(""), (json!("III quarter 2025"), json!("2025-09-30")));
+
     // The last meeting of the programme's body held before today: 2025-05-15
     // (the commission's own meeting is another body's; the fourth is to come).
     let last = json_ok(w.get(

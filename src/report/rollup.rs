@@ -21,7 +21,9 @@
 //!   it is responsible for and its own pairs; an organisation the items it is
 //!   assigned to and the pairs of its party on them.
 //! - As of a date, reports dated (as_of) or filed (reported_at) after it are
-//!   ignored.
+//!   ignored, and the store gives each item's own lifecycle and timeframe as
+//!   they were that day (the audit log's before-images of later updates).
+//!   Items are not left out for having been created later.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -150,6 +150,22 @@ fn gather(conn: &mut Conn, owner: Owner<'_>, programme_id: Option<&str>) -> Quer
     })
 }
 
+/// As of a past date, the items' own lifecycle and timeframe as they were
+/// then (a later decision may have postponed or cancelled them).
+fn as_they_were(conn: &mut Conn, g: &mut Gathered, as_of: Option<NaiveDate>) -> QueryResult<()> {
+    let Some(day) = as_of else {
+        return Ok(());
+    };
+    let mut past = past_items(conn, &g.rows, day)?;
+    for item in &mut g.items {
+        if let Some(then) = past.remove(&item.obligation_id) {
+            item.lifecycle = then.lifecycle;
+            item.timeframe = then.timeframe;
+        }
+    }
+    Ok(())
+}
+
 fn party_status(r: &ReportView) -> QueryResult<PartyStatus> {
     Ok(PartyStatus {
         party: r.party_code.clone(),
@@ -174,7 +190,8 @@ pub fn programme_rollup(
     let Some(programme) = find_programme(conn, programme_id)? else {
         return Ok(None);
     };
-    let g = gather(conn, Owner::Programme(&programme.id), Some(&programme.id))?;
+    let mut g = gather(conn, Owner::Programme(&programme.id), Some(&programme.id))?;
+    as_they_were(conn, &mut g, as_of)?;
     Ok(Some(rollup::compute(&g.items, as_of, today, due_soon_days)))
 }
 
@@ -189,7 +206,8 @@ pub fn meeting_rollup(
     if store::bodies::meeting_by_id(conn, meeting_id)?.is_none() {
         return Ok(None);
     }
-    let g = gather(conn, Owner::Meeting(meeting_id), None)?;
+    let mut g = gather(conn, Owner::Meeting(meeting_id), None)?;
+    as_they_were(conn, &mut g, as_of)?;
     Ok(Some(rollup::compute(&g.items, as_of, today, due_soon_days)))
 }
 
@@ -206,7 +224,8 @@ pub fn implementation_table(
     let Some(programme) = find_programme(conn, programme_id)? else {
         return Ok(None);
     };
-    let g = gather(conn, Owner::Programme(&programme.id), Some(&programme.id))?;
+    let mut g = gather(conn, Owner::Programme(&programme.id), Some(&programme.id))?;
+    as_they_were(conn, &mut g, as_of)?;
     let totals = rollup::compute(&g.items, as_of, today, due_soon_days);
     let day = as_of.unwrap_or(today);
     let mut parties: BTreeSet<String> =
