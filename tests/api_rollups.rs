@@ -1034,6 +1034,19 @@ fn a_snapshot_stays_as_taken_while_the_live_status_moves_on() {
                 .unwrap();
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
     }
+    // The database itself refuses to change or delete one.
+    {
+        use diesel::RunQueryDsl;
+        let pool = w.s.db.pool();
+        let mut conn = pool.get().unwrap();
+        for sql in [
+            "UPDATE snapshots SET label = 'changed'",
+            "DELETE FROM snapshots",
+        ] {
+            let refused = diesel::sql_query(sql).execute(&mut *conn);
+            assert!(refused.is_err(), "{sql} was allowed");
+        }
+    }
     // Audited.
     let audit = json_ok(w.get(
         &format!("/audit?entity=snapshot&entity_id={id}"),
