@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod gen;
 pub mod import;
 pub mod notify;
 pub mod report;
