@@ -43,7 +43,8 @@ async function visit(name, path) {
     h2: await all('h2'),
     nav: await all('nav.main a'),
     percent: await text('[data-test=percent]'),
-    percentValue: await page.getAttribute('[data-test=percent]', 'data-value').catch(() => null),
+    // page.$ (not page.getAttribute, which waits for a missing element).
+    percentValue: await page.$('[data-test=percent]').then((el) => (el ? el.getAttribute('data-value') : null)),
     overdue: await text('[data-test=overdue]'),
     overdueTotal: await text('[data-test=overdue-total]'),
     items: await all('[data-test=item-text]'),
