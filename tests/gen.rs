@@ -313,6 +313,10 @@ fn a_small_scale_gives_the_expected_rows_in_every_table() {
         .load(&mut *conn)
         .unwrap();
     assert!(timed.iter().any(|e| e.recurrence.is_some()));
+    assert!(
+        timed.iter().any(|e| e.exdates.is_some()),
+        "a series with a cancelled occurrence"
+    );
     for e in &timed {
         let zone: chrono_tz::Tz = e.time_zone.as_deref().unwrap().parse().unwrap();
         let starts_at =
@@ -472,5 +476,35 @@ fn the_server_serves_the_generated_data() {
     assert!(
         feed.contains("BEGIN:VEVENT") || feed.contains("BEGIN:VTODO"),
         "{feed}"
+    );
+}
+
+#[test]
+fn at_full_scale_the_first_programme_is_the_large_one_issue_7_measures() {
+    let sizes = accord::gen::Sizes::at(1.0);
+    assert_eq!(
+        (
+            sizes.programmes,
+            sizes.obligations,
+            sizes.events,
+            sizes.status_reports
+        ),
+        (500, 200_000, 100_000, 1_000_000)
+    );
+    let mut per_programme = vec![0usize; sizes.programmes];
+    let mut numbers = std::collections::HashSet::new();
+    for i in 0..sizes.obligations {
+        let (programme, k) = accord::gen::programme_of(i, &sizes);
+        per_programme[programme] += 1;
+        assert!(numbers.insert((programme, k)), "item {i} repeats a place");
+    }
+    assert_eq!(per_programme[0], 10_000);
+    assert!(per_programme[1..].iter().all(|&n| (380..=381).contains(&n)));
+    // Reports go round the items, so each gets the same share: 5 per item,
+    // 50,000 for the large programme.
+    assert_eq!(sizes.status_reports % sizes.obligations, 0);
+    assert_eq!(
+        per_programme[0] * sizes.status_reports / sizes.obligations,
+        50_000
     );
 }

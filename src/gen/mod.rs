@@ -24,7 +24,7 @@ use crate::db::schema::{
 };
 use crate::db::Conn;
 use crate::domain::deadlines::yearly_occurrences;
-use crate::domain::recurrence::Series;
+use crate::domain::recurrence::{RecurrenceId, Series};
 use crate::domain::timeframe::{Period, Timeframe, TimeframeKind};
 use crate::domain::zone::{parse_zone, resolve_local, tzdata_version};
 use crate::domain::{Language, LocalizedText};
@@ -923,8 +923,7 @@ pub fn generate(conn: &mut Conn, options: &Options) -> anyhow::Result<Summary> {
         let mut assignment_rows = Vec::new();
         let mut occurrence_rows = Vec::new();
         for i in next..end {
-            let programme = i % sizes.programmes;
-            let k = i / sizes.programmes;
+            let (programme, k) = programme_of(i, &sizes);
             let facts = &programme_facts[programme];
             let section = k % SECTIONS.len();
             let kinds = SECTIONS[section].2;
@@ -1073,6 +1072,8 @@ pub fn generate(conn: &mut Conn, options: &Options) -> anyhow::Result<Summary> {
     bar.stage("events");
     let mut rng = Rng::new(seed, "events");
     let (mut event_count, mut organiser_count, mut link_count) = (0, 0, 0);
+    // Series so far: one in five has an occurrence cancelled.
+    let mut series = 0usize;
     let slice = 10_000;
     let mut next = 0;
     while next < sizes.events {
@@ -1130,7 +1131,7 @@ pub fn generate(conn: &mut Conn, options: &Options) -> anyhow::Result<Summary> {
                 exdates: None,
             };
             match rng.below(100) {
-                0..=54 => timed_into(&mut row, day, zone_name, None, &mut rng)?,
+                0..=54 => timed_into(&mut row, day, zone_name, None, false, &mut rng)?,
                 55..=69 => {
                     // All-day: one date or a few days, as days of culture are.
                     let days = rng.below(5) as i64;
@@ -1151,11 +1152,15 @@ pub fn generate(conn: &mut Conn, options: &Options) -> anyhow::Result<Summary> {
                 }
                 80..=91 => {
                     let rule = format!("FREQ=WEEKLY;COUNT={}", 4 + rng.below(9));
-                    timed_into(&mut row, day, zone_name, Some(&rule), &mut rng)?;
+                    series += 1;
+                    let cancelled = series % 5 == 1;
+                    timed_into(&mut row, day, zone_name, Some(&rule), cancelled, &mut rng)?;
                 }
                 _ => {
                     let rule = format!("FREQ=MONTHLY;COUNT={}", 6 + rng.below(7));
-                    timed_into(&mut row, day, zone_name, Some(&rule), &mut rng)?;
+                    series += 1;
+                    let cancelled = series % 5 == 1;
+                    timed_into(&mut row, day, zone_name, Some(&rule), cancelled, &mut rng)?;
                 }
             }
             let past = row.latest.is_some_and(|l| l < at.date());
@@ -1277,6 +1282,24 @@ pub fn generate(conn: &mut Conn, options: &Options) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
+/// The programme of the i-th obligation and its place in it. The first
+/// programme is large (a twentieth of all items: 10,000 with 50,000 reports at
+/// full scale, the size issue 7 measures roll-ups on); the others share the
+/// rest evenly.
+pub fn programme_of(i: usize, sizes: &Sizes) -> (usize, usize) {
+    let large = if sizes.programmes > 1 {
+        sizes.obligations / 20
+    } else {
+        sizes.obligations
+    };
+    if i < large {
+        return (0, i);
+    }
+    let others = sizes.programmes - 1;
+    let j = i - large;
+    (1 + j % others, j / others)
+}
+
 /// An event on a day (all-day) or in a month or year (approximate), as the
 /// API stores `when` (api::events::schedule_into).
 fn dated_into(row: &mut EventRow, when: &str) -> anyhow::Result<()> {
@@ -1301,6 +1324,7 @@ fn timed_into(
     day: NaiveDate,
     zone_name: &str,
     rule: Option<&str>,
+    cancel_second: bool,
     rng: &mut Rng,
 ) -> anyhow::Result<()> {
     let zone = parse_zone(zone_name).map_err(anyhow::Error::msg)?;
@@ -1326,9 +1350,26 @@ fn timed_into(
     if let Some(rule) = rule {
         let start =
             crate::api::events::series_start(row).context("a timed event has a series start")?;
-        let series = Series::new(start, Some(rule), &[])
+        // The second occurrence cancelled (EXDATE), as happens to series.
+        let exdates: Vec<String> = if cancel_second {
+            let second = if rule.contains("WEEKLY") {
+                start_local + Duration::days(7)
+            } else {
+                start_local
+                    .checked_add_months(chrono::Months::new(1))
+                    .context("a month after the start")?
+            };
+            vec![RecurrenceId::from_local(second, false).to_string()]
+        } else {
+            Vec::new()
+        };
+        let series = Series::new(start, Some(rule), &exdates)
             .map_err(|errors| anyhow::anyhow!("generated rule {rule}: {errors:?}"))?;
         row.recurrence = series.rule().map(str::to_string);
+        let stored: Vec<String> = series.exdates().iter().map(|d| d.to_string()).collect();
+        if !stored.is_empty() {
+            row.exdates = Some(serde_json::to_string(&stored)?);
+        }
         let (earliest, latest) = series.span(&[]);
         row.earliest = Some(earliest);
         row.latest = Some(latest);
