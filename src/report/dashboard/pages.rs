@@ -309,6 +309,9 @@ pub fn programme(
             (select("party", l.party, l.all, &parties, filter.party.as_deref()))
             (select("organisation", l.organisation, l.all, &organisations, filter.organisation.as_deref()))
             (select("status", l.status, l.all, &statuses, filter.status.as_deref()))
+            label { (l.as_of)
+                input type="date" name="as_of" value=[frame.query.iter().find(|(k, _)| k == "as_of").map(|(_, v)| v)];
+            }
             button type="submit" { (l.apply) }
         }
         p.note { (l.shown) ": " span data-test="rows-shown" { (rows.len()) } " / " (table.rows.len()) }
@@ -509,4 +512,45 @@ pub fn not_found(frame: &Frame) -> Markup {
         p { a href="/dashboard" { (l.programmes) } }
     };
     page(frame, l.not_found, "", body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percents_read_as_each_language_writes_them() {
+        assert_eq!(percent_text(200.0 / 3.0, Language::En), "66.7%");
+        assert_eq!(percent_text(200.0 / 3.0, Language::Ru), "66,7 %");
+        assert_eq!(percent_text(100.0, Language::Kk), "100,0 %");
+    }
+
+    #[test]
+    fn titles_are_escaped_in_every_page() {
+        let frame = Frame {
+            lang: Language::En,
+            path: "/dashboard".into(),
+            query: vec![("month".into(), "\"><script>x</script>".into())],
+            user: Some("<img src=x onerror=alert(1)>".into()),
+            session: true,
+        };
+        let card = ProgrammeCard {
+            id: "p\"1".into(),
+            key: "<k>".into(),
+            title: LocalizedText::single(Language::En, "<script>alert(1)</script>").expect("text"),
+            period: "2024-2026".into(),
+            public: true,
+            totals: Counts::default(),
+        };
+        let html = overview(
+            &frame,
+            &[card],
+            NaiveDate::from_ymd_opt(2025, 8, 1).expect("date"),
+        )
+        .into_string();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("month=%22%3E%3Cscript%3Ex%3C%2Fscript%3E"));
+    }
 }
