@@ -1210,3 +1210,51 @@ fn the_openapi_document_describes_these_routes_with_resolvable_schemas() {
     }
     assert!(seen.iter().any(|r| r.ends_with("/Rollup")), "{seen:?}");
 }
+
+#[test]
+fn a_programme_with_snapshots_cannot_be_deleted() {
+    let w = World::new();
+    let res = w.post(
+        "/programmes",
+        Some(&w.admin),
+        Some(json!({
+            "key": "kz-ru-empty",
+            "title": {"en": "An empty programme"},
+            "body": "kz-ru-sc",
+            "period": "2025-2026",
+            "parties": ["KZ", "RU"],
+            "public": false,
+        })),
+    );
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().unwrap());
+    let res = w.post(
+        "/programmes/kz-ru-empty/snapshots",
+        Some(&w.admin),
+        Some(json!({})),
+    );
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().unwrap());
+    let programme = json_ok(w.get("/programmes/kz-ru-empty", Some(&w.admin)));
+    let res =
+        w.s.client
+            .delete(w.s.server.url(&format!(
+                "/api/v1/programmes/{}",
+                programme["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&w.admin)
+            .header("if-match", format!("\"{}\"", programme["version"]))
+            .send()
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let problem: Value = res.json().unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("snapshot"),
+        "{problem}"
+    );
+    // Still there, with its snapshot.
+    assert_eq!(
+        w.get("/programmes/kz-ru-empty", Some(&w.admin)).status(),
+        StatusCode::OK
+    );
+    let listed = json_ok(w.get("/programmes/kz-ru-empty/snapshots", Some(&w.admin)));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+}

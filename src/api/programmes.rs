@@ -1257,6 +1257,14 @@ pub async fn delete(
                         stored.key
                     )));
                 }
+                let snapshots = store::snapshots::count_of_programme(conn, &stored.id)?;
+                if snapshots > 0 {
+                    // Snapshots are the record of what a meeting saw: immutable, never deleted.
+                    return Err(AppError::Conflict(format!(
+                        "programme `{}` has {snapshots} snapshot(s), which are kept for good: it cannot be deleted",
+                        stored.key
+                    )));
+                }
                 if !store::programmes::delete(conn, &ctx, stored, expected)? {
                     return Err(stale());
                 }
