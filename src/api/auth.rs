@@ -1,6 +1,7 @@
 //! Authentication: the `Caller` extractor (bearer tokens), token issue and
 //! revocation, and the login rate limit.
 
+use crate::store::sessions::SignIn;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -11,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::{AppState, RequestId};
 use crate::domain::access::{authorise, Action, Caller, Denied, Principal, Target};
-use crate::domain::credentials::{decoy_hash, hash_token, new_token, verify_password};
+use crate::domain::credentials::hash_token;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::{self, WriteContext};
 
@@ -163,40 +164,19 @@ pub async fn issue_token(
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
     let issued = state
         .db(move |conn| {
-            let since = now - Duration::minutes(LOGIN_WINDOW_MINUTES);
-            if store::users::login_failures_since(conn, &body.username, since)? >= LOGIN_FAILURES_ALLOWED {
-                return Err(AppError::TooManyRequests {
+            let throttle = store::sessions::Throttle {
+                allowed: LOGIN_FAILURES_ALLOWED,
+                since: now - Duration::minutes(LOGIN_WINDOW_MINUTES),
+            };
+            let lifetime = Duration::hours(i64::from(hours));
+            match store::sessions::sign_in(conn, &body.username, &body.password, body.label.clone(), lifetime, &throttle, now, request_id)? {
+                SignIn::Opened { token, token_id, expires_at } => Ok(TokenIssued { token, token_id, token_type: "Bearer", expires_at: expires_at.and_utc() }),
+                SignIn::Refused => Err(AppError::Unauthenticated("wrong user name or password".into())),
+                SignIn::Throttled => Err(AppError::TooManyRequests {
                     message: format!("too many failed logins for this user name; try again in {LOGIN_WINDOW_MINUTES} minutes"),
                     retry_after_secs: u64::try_from(LOGIN_WINDOW_MINUTES * 60).unwrap_or(900),
-                });
+                }),
             }
-            let user = store::users::by_username(conn, &body.username)?;
-            // Verify against a decoy when the user is unknown: same cost, same answer.
-            let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(decoy_hash());
-            let valid = verify_password(&body.password, hash);
-            let user = match user {
-                Some(u) if valid && u.active => u,
-                _ => {
-                    store::users::record_login_failure(conn, &body.username, now)?;
-                    return Err(AppError::Unauthenticated("wrong user name or password".into()));
-                }
-            };
-            let (token, token_hash) = new_token();
-            let row = store::users::TokenRow {
-                id: store::new_id(),
-                user_id: user.id.clone(),
-                token_hash,
-                label: body.label.clone(),
-                created_at: now,
-                expires_at: now + Duration::hours(i64::from(hours)),
-                revoked_at: None,
-            };
-            let ctx = WriteContext { actor: format!("user:{}", user.username), at: now, request_id };
-            crate::db::write_transaction(conn, |conn| {
-                store::users::clear_login_failures(conn, &user.username)?;
-                store::users::add_token(conn, &ctx, &row)
-            })?;
-            Ok(TokenIssued { token, token_id: row.id, token_type: "Bearer", expires_at: row.expires_at.and_utc() })
         })
         .await?;
     Ok(HttpResponse::Created().json(issued))

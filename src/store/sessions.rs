@@ -24,21 +24,49 @@ pub struct Throttle {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SignIn {
-    /// The secret to put in the cookie (only its hash is stored).
+    /// The secret to hand out (only its hash is stored).
     Opened {
         token: String,
         token_id: String,
+        expires_at: NaiveDateTime,
     },
     Refused,
     Throttled,
 }
 
 /// Checks the password (against a decoy for unknown names: same cost, same
-/// answer) and opens a session, or records the failure.
+/// answer) and opens a dashboard session, or records the failure.
 pub fn open(
     conn: &mut Conn,
     username: &str,
     password: &str,
+    throttle: &Throttle,
+    now: NaiveDateTime,
+    request_id: Option<String>,
+) -> QueryResult<SignIn> {
+    sign_in(
+        conn,
+        username,
+        password,
+        Some(SESSION_LABEL.to_string()),
+        Duration::hours(SESSION_HOURS),
+        throttle,
+        now,
+        request_id,
+    )
+}
+
+/// The one sign-in, for API tokens (`POST /api/v1/auth/token`) and dashboard
+/// sessions alike: throttled per user name, checked against a decoy hash for
+/// unknown names, a failure recorded, a success clearing the failures and
+/// issuing a token labelled `label` that lives `lifetime` (audited).
+#[allow(clippy::too_many_arguments)]
+pub fn sign_in(
+    conn: &mut Conn,
+    username: &str,
+    password: &str,
+    label: Option<String>,
+    lifetime: Duration,
     throttle: &Throttle,
     now: NaiveDateTime,
     request_id: Option<String>,
@@ -64,9 +92,9 @@ pub fn open(
         id: super::new_id(),
         user_id: user.id.clone(),
         token_hash,
-        label: Some(SESSION_LABEL.to_string()),
+        label,
         created_at: now,
-        expires_at: now + Duration::hours(SESSION_HOURS),
+        expires_at: now + lifetime,
         revoked_at: None,
     };
     let ctx = WriteContext {
@@ -81,6 +109,7 @@ pub fn open(
     Ok(SignIn::Opened {
         token,
         token_id: row.id,
+        expires_at: row.expires_at,
     })
 }
 
