@@ -181,8 +181,36 @@ fn feed_urls_are_secret_hashed_and_revocable() {
         .send()
         .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    let shown: Value = s.get(&one_path, Some(&viewer)).json().unwrap();
-    assert!(shown["revoked_at"].is_string());
+    // Revoked is deleted: gone from the API (kept in the audit log), not revocable twice.
+    assert_eq!(
+        s.get(&one_path, Some(&viewer)).status(),
+        StatusCode::NOT_FOUND
+    );
+    let listed: Value = s
+        .get("/api/v1/calendar-feeds", Some(&viewer))
+        .json()
+        .unwrap();
+    assert!(
+        !listed
+            .to_string()
+            .contains(one_path.rsplit('/').next().unwrap()),
+        "{listed}"
+    );
+    let again = s
+        .client
+        .delete(s.server.url(&one_path))
+        .bearer_auth(&viewer)
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let audit: Value = s
+        .get(
+            "/api/v1/audit?entity=calendar_feed",
+            Some(&s.token("admin")),
+        )
+        .json()
+        .unwrap();
+    assert!(audit.to_string().contains("revoked_at"), "{audit}");
 }
 
 #[test]

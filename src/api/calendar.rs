@@ -304,8 +304,10 @@ fn feed_row(conn: &mut Conn, who: &Authenticated, id: &str, action: Action) -> A
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(AppError::invalid("id", format!("`{id}` is not a UUID")));
     }
-    let row =
-        store::feeds::by_id(conn, id)?.ok_or_else(|| AppError::not_found("calendar feed", id))?;
+    // A revoked feed is gone, as DELETE said: its record stays in the audit log.
+    let row = store::feeds::by_id(conn, id)?
+        .filter(|row| row.revoked_at.is_none())
+        .ok_or_else(|| AppError::not_found("calendar feed", id))?;
     who.may(
         action,
         Target::CalendarFeed {

@@ -185,7 +185,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
-fn card(p: &ProgrammeRow, totals: crate::report::rollup::Counts) -> AppResult<ProgrammeCard> {
+fn card(p: &ProgrammeRow, totals: crate::report::rollup::StatusCounts) -> AppResult<ProgrammeCard> {
     Ok(ProgrammeCard {
         id: p.id.clone(),
         key: p.key.clone(),

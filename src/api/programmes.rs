@@ -189,7 +189,7 @@ pub struct ObligationView {
     pub due_soon: bool,
     /// A yearly item's occurrence in each year of its programme, with each
     /// party's latest report on that year; empty for other items.
-    pub occurrences: Vec<OccurrenceView>,
+    pub occurrences: Vec<YearlyOccurrenceView>,
     /// The deadlines its lead times give, by due date (one per occurrence of a yearly item).
     pub deadlines: Vec<super::lead_times::DeadlineView>,
     pub version: i32,
@@ -197,7 +197,7 @@ pub struct ObligationView {
 
 /// One year of a yearly item.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct OccurrenceView {
+pub struct YearlyOccurrenceView {
     pub year: i32,
     pub earliest: NaiveDate,
     pub latest: NaiveDate,
@@ -740,7 +740,7 @@ pub fn obligation_view(item: &AssessedItem, lang: Language) -> AppResult<Obligat
         occurrences: item
             .occurrences
             .iter()
-            .map(|(o, latest)| OccurrenceView {
+            .map(|(o, latest)| YearlyOccurrenceView {
                 year: o.year,
                 earliest: o.earliest,
                 latest: o.latest,

@@ -240,7 +240,7 @@ pub struct SnapshotInput {
     post, path = "/api/v1/programmes/{id}/snapshots", tag = "status",
     description = "Freezes the programme's roll-up and implementation table (as of today or `as_of`). Snapshots are immutable: there is no update or delete. Taken by an admin or the secretariat of the programme's body; audited.",
     params(("id" = String, Path, description = "Programme id (UUID) or key")),
-    request_body(content = SnapshotInput, content_type = "application/json"),
+    request_body(content = Option<SnapshotInput>, content_type = "application/json", description = "Optional: with no body at all, today's snapshot is taken"),
     responses(
         (status = 201, description = "Taken; Location names it", body = SnapshotInfo),
         (status = 400, description = "Invalid field", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -85,7 +85,7 @@ pub struct RollupItem {
 
 /// Counts of a group of items and of their (item, party) pairs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Counts {
+pub struct StatusCounts {
     /// Obligations in the group.
     pub obligations: usize,
     /// Obligations by overall lifecycle (every state listed, zeros included).
@@ -106,12 +106,12 @@ pub struct Counts {
     pub due_soon: usize,
 }
 
-impl Counts {
-    fn empty() -> Counts {
-        Counts {
+impl StatusCounts {
+    fn empty() -> StatusCounts {
+        StatusCounts {
             by_lifecycle: Lifecycle::ALL.into_iter().map(|l| (l, 0)).collect(),
             by_completion: Completion::ALL.into_iter().map(|c| (c, 0)).collect(),
-            ..Counts::default()
+            ..StatusCounts::default()
         }
     }
 
@@ -139,13 +139,13 @@ fn share(part: usize, whole: usize) -> Option<f64> {
 /// Score sums kept while counting, turned into the percent at the end.
 #[derive(Default)]
 struct Tally {
-    counts: Option<Counts>,
+    counts: Option<StatusCounts>,
     score: u32,
 }
 
 impl Tally {
-    fn counts(&mut self) -> &mut Counts {
-        self.counts.get_or_insert_with(Counts::empty)
+    fn counts(&mut self) -> &mut StatusCounts {
+        self.counts.get_or_insert_with(StatusCounts::empty)
     }
 
     fn item(&mut self, lifecycle: Lifecycle, overdue: bool, due_soon: bool) {
@@ -169,12 +169,12 @@ impl Tally {
         }
     }
 
-    fn finish(mut self) -> Counts {
+    fn finish(mut self) -> StatusCounts {
         let score = self.score;
         let c = self.counts();
         c.completion_percent =
             (c.scored > 0).then(|| f64::from(score) / (c.scored as f64 * 3.0) * 100.0);
-        self.counts.unwrap_or_else(Counts::empty)
+        self.counts.unwrap_or_else(StatusCounts::empty)
     }
 }
 
@@ -189,12 +189,12 @@ pub struct Breakdown {
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     pub title: Option<LocalizedText>,
     #[serde(flatten)]
-    pub counts: Counts,
+    pub counts: StatusCounts,
 }
 
 /// An overdue or due-soon item with who is responsible and how to reach them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ItemRef {
+pub struct ListedItem {
     pub obligation_id: String,
     pub number: String,
     #[schema(value_type = BTreeMap<String, String>)]
@@ -216,7 +216,7 @@ pub struct Rollup {
     /// The day the roll-up was made.
     pub today: NaiveDate,
     pub due_soon_days: u32,
-    pub totals: Counts,
+    pub totals: StatusCounts,
     /// In section order; items without a section last (id "").
     pub sections: Vec<Breakdown>,
     /// By organisation key.
@@ -224,9 +224,9 @@ pub struct Rollup {
     /// By party code.
     pub parties: Vec<Breakdown>,
     /// Most late first.
-    pub overdue: Vec<ItemRef>,
+    pub overdue: Vec<ListedItem>,
     /// Soonest first.
-    pub due_soon: Vec<ItemRef>,
+    pub due_soon: Vec<ListedItem>,
 }
 
 /// The responsible parties of an item, sorted, without repeats.
@@ -316,7 +316,7 @@ pub fn compute(
             o.1.item(status.lifecycle, is_overdue, is_due_soon);
             o.1.pair(level_of(&r.party));
         }
-        let reference = |days: i64| ItemRef {
+        let reference = |days: i64| ListedItem {
             obligation_id: item.obligation_id.clone(),
             number: item.number.clone(),
             text: item.text.clone(),

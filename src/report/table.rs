@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::export::{Cell, Column, Sheet, Workbook};
-use super::rollup::Counts;
+use super::rollup::StatusCounts;
 use crate::domain::status::{Completion, Lifecycle};
 use crate::domain::{Language, LocalizedText};
 
@@ -25,7 +25,7 @@ pub struct ImplementationTable {
     pub parties: Vec<String>,
     pub rows: Vec<TableRow>,
     /// The roll-up totals of the same items on the same date.
-    pub totals: Counts,
+    pub totals: StatusCounts,
 }
 
 /// One obligation.
@@ -428,7 +428,7 @@ mod tests {
                     }],
                 }],
             }],
-            totals: Counts::default(),
+            totals: StatusCounts::default(),
         }
     }
 

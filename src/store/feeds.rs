@@ -70,8 +70,10 @@ pub fn by_token_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<FeedRow>
 }
 
 /// Feeds, newest first: those one user made, or all.
+/// The live (not revoked) feeds, of one maker or all.
 pub fn list(conn: &mut Conn, created_by: Option<&str>) -> QueryResult<Vec<FeedRow>> {
     let mut query = calendar_feeds::table
+        .filter(calendar_feeds::revoked_at.is_null())
         .select(FeedRow::as_select())
         .order((calendar_feeds::created_at.desc(), calendar_feeds::id.asc()))
         .into_boxed();

@@ -33,7 +33,8 @@ pub struct SnapshotInfo {
     pub meeting_id: Option<String>,
     pub label: Option<String>,
     pub as_of: chrono::NaiveDate,
-    pub taken_at: chrono::NaiveDateTime,
+    /// An instant: RFC 3339 in UTC, as every instant the API gives.
+    pub taken_at: chrono::DateTime<chrono::Utc>,
     pub taken_by: String,
 }
 
@@ -54,7 +55,7 @@ impl SnapshotRow {
             meeting_id: self.meeting_id.clone(),
             label: self.label.clone(),
             as_of: self.as_of,
-            taken_at: self.taken_at,
+            taken_at: self.taken_at.and_utc(),
             taken_by: self.taken_by.clone(),
         }
     }

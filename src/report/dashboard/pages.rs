@@ -7,7 +7,7 @@ use maud::{html, Markup};
 use super::layout::{page, url, Frame};
 use crate::domain::status::{Completion, Lifecycle};
 use crate::domain::{Language, LocalizedText};
-use crate::report::rollup::{Breakdown, Counts, ItemRef, Rollup};
+use crate::report::rollup::{Breakdown, ListedItem, Rollup, StatusCounts};
 use crate::report::table::{completion_label, lifecycle_label, ImplementationTable, TableRow};
 
 /// A percent as people read it in the language: one decimal, a decimal
@@ -20,7 +20,7 @@ pub fn percent_text(value: f64, lang: Language) -> String {
     }
 }
 
-fn percent_or(counts: &Counts, lang: Language, none: &str) -> String {
+fn percent_or(counts: &StatusCounts, lang: Language, none: &str) -> String {
     counts
         .completion_percent
         .map_or_else(|| none.to_string(), |p| percent_text(p, lang))
@@ -95,7 +95,7 @@ pub struct ProgrammeCard {
     pub title: LocalizedText,
     pub period: String,
     pub public: bool,
-    pub totals: Counts,
+    pub totals: StatusCounts,
 }
 
 pub fn overview(frame: &Frame, cards: &[ProgrammeCard], as_of: NaiveDate) -> Markup {
@@ -368,7 +368,7 @@ pub fn programme(
 pub struct OverdueGroup {
     pub programme_id: String,
     pub title: LocalizedText,
-    pub items: Vec<ItemRef>,
+    pub items: Vec<ListedItem>,
 }
 
 pub fn overdue(frame: &Frame, groups: &[OverdueGroup], today: NaiveDate) -> Markup {
@@ -540,7 +540,7 @@ mod tests {
             title: LocalizedText::single(Language::En, "<script>alert(1)</script>").expect("text"),
             period: "2024-2026".into(),
             public: true,
-            totals: Counts::default(),
+            totals: StatusCounts::default(),
         };
         let html = overview(
             &frame,
