@@ -29,6 +29,11 @@ impl Conn {
     }
 }
 
+/// One turn at a time for this process's SQLite write transactions (see
+/// `write_transaction`). A thread holds it only between BEGIN IMMEDIATE and
+/// COMMIT or ROLLBACK, and never opens a second write transaction meanwhile.
+static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs a use case that writes in one transaction. On SQLite the transaction
 /// takes the write lock when it begins (BEGIN IMMEDIATE): a deferred one that
 /// read a row and then tries to write after another writer committed fails at
@@ -43,6 +48,14 @@ where
     match conn {
         Conn::Postgresql(_) => conn.transaction(work),
         Conn::Sqlite(inner) => {
+            // Writers of this process queue here, in turn, before asking SQLite
+            // for its write lock: SQLite's busy handler polls with sleeps, so
+            // under many concurrent writers an unlucky one can miss every
+            // release for the whole busy timeout and fail with "database is
+            // locked". Other processes still meet the busy timeout.
+            let _turn = SQLITE_WRITERS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             match work(conn) {
                 Ok(value) => {
