@@ -172,7 +172,12 @@ fn states(pool: &Pool) -> BTreeMap<String, usize> {
 
 /// An in-process worker with the real mailer, sending to `sink`.
 fn start_worker(db: &TestDb, pool: &Pool, sink: &SmtpSink, toml: &str) -> WorkerHandle {
-    let settings = settings_with(db, &format!("{}{toml}", sink.mail_toml()));
+    start_worker_with_mail(db, pool, &sink.mail_toml(), toml)
+}
+
+/// An in-process worker with the real mailer configured by `mail_toml`.
+fn start_worker_with_mail(db: &TestDb, pool: &Pool, mail_toml: &str, toml: &str) -> WorkerHandle {
+    let settings = settings_with(db, &format!("{mail_toml}\n{toml}"));
     let mailer = Mailer::from_settings(&settings.mail).unwrap();
     worker::spawn(Worker::new(
         pool.clone(),
@@ -969,12 +974,11 @@ fn implicit_tls_with_authentication_delivers_over_tls_as_the_configured_user() {
     }
 }
 
-/// Waits until the row has failed at least `attempts` times and returns it.
-fn after_attempts(pool: &Pool, id: &str, attempts: i32) -> NotificationRow {
+/// Waits until the row has been claimed for at least `attempts` attempts.
+fn after_attempts(pool: &Pool, id: &str, attempts: i32) {
     wait_until(Duration::from_secs(60), "the attempts", || {
         row(pool, id).attempts >= attempts
     });
-    row(pool, id)
 }
 
 #[test]
@@ -987,16 +991,11 @@ fn a_refused_password_keeps_the_reminder_waiting_until_the_credentials_are_fixed
         .mail_toml()
         .replace("password = \"right\"", "password = \"wrong\"");
     assert_ne!(wrong, sink.mail_toml());
-    let settings = settings_with(&db, &format!("{wrong}{}", worker_toml("password", 8)));
-    let worker = worker::spawn(Worker::new(
-        pool.clone(),
-        Arc::new(SystemClock),
-        Arc::new(Mailer::from_settings(&settings.mail).unwrap()),
-        settings.worker,
-    ))
-    .unwrap();
-    let stored = after_attempts(&pool, &queued.id, 2);
+    let worker = start_worker_with_mail(&db, &pool, &wrong, &worker_toml("password", 8));
+    after_attempts(&pool, &queued.id, 2);
+    // Stopped, the worker records the attempt in flight or gives the row back.
     worker.stop_and_join();
+    let stored = row(&pool, &queued.id);
     assert!(
         stored.state == state::RETRY || stored.state == state::PENDING,
         "a refused password is the relay's configuration, not the message's: {}",
@@ -1033,19 +1032,10 @@ fn an_untrusted_certificate_or_a_server_without_starttls_sends_nothing_in_clear(
         .collect::<Vec<_>>()
         .join("\n");
     let queued = queue_due(&pool, &recipients("untrusted", 1)).remove(0);
-    let settings = settings_with(
-        &db,
-        &format!("{untrusted}\n{}", worker_toml("untrusted", 8)),
-    );
-    let worker = worker::spawn(Worker::new(
-        pool.clone(),
-        Arc::new(SystemClock),
-        Arc::new(Mailer::from_settings(&settings.mail).unwrap()),
-        settings.worker,
-    ))
-    .unwrap();
-    let stored = after_attempts(&pool, &queued.id, 1);
+    let worker = start_worker_with_mail(&db, &pool, &untrusted, &worker_toml("untrusted", 8));
+    after_attempts(&pool, &queued.id, 1);
     worker.stop_and_join();
+    let stored = row(&pool, &queued.id);
     assert_ne!(stored.state, state::SENT);
     assert_ne!(stored.state, state::FAILED, "a TLS failure is retried");
     let error = stored.last_error.unwrap_or_default();
@@ -1063,19 +1053,10 @@ fn an_untrusted_certificate_or_a_server_without_starttls_sends_nothing_in_clear(
         .mail_toml()
         .replace("tls = \"none\"", "tls = \"starttls\"");
     let queued = queue_due(&pool, &recipients("no-starttls", 1)).remove(0);
-    let settings = settings_with(
-        &db,
-        &format!("{demanding}{}", worker_toml("no-starttls", 8)),
-    );
-    let worker = worker::spawn(Worker::new(
-        pool.clone(),
-        Arc::new(SystemClock),
-        Arc::new(Mailer::from_settings(&settings.mail).unwrap()),
-        settings.worker,
-    ))
-    .unwrap();
-    let stored = after_attempts(&pool, &queued.id, 1);
+    let worker = start_worker_with_mail(&db, &pool, &demanding, &worker_toml("no-starttls", 8));
+    after_attempts(&pool, &queued.id, 1);
     worker.stop_and_join();
+    let stored = row(&pool, &queued.id);
     assert_ne!(stored.state, state::SENT);
     assert!(plain.received().is_empty(), "nothing sent without TLS");
     assert!(plain.stats().contains("data=0"), "{}", plain.stats());
