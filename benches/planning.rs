@@ -1,0 +1,2 @@
+//! Placeholder while the planning benchmark is written (issue 7).
+fn main() {}
