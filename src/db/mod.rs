@@ -1,6 +1,7 @@
 //! Persistence plumbing: one connection type over SQLite and PostgreSQL, the
 //! pool, and the embedded migrations. Queries live in `store/`.
 
+pub mod explain;
 pub mod migrate;
 pub mod schema;
 

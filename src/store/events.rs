@@ -266,6 +266,19 @@ pub fn search(
     after: Option<&EventPosition>,
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
+    search_query(filter, after, limit).load(conn)
+}
+
+/// The statement `search` runs (public so that tests can EXPLAIN it).
+pub fn search_query<'a>(
+    filter: &EventFilter,
+    after: Option<&EventPosition>,
+    limit: i64,
+) -> events::BoxedQuery<
+    'a,
+    crate::db::MultiBackend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<EventRow, crate::db::MultiBackend>>,
+> {
     let query = events::table
         .select(EventRow::as_select())
         .order((
@@ -287,7 +300,7 @@ pub fn search(
             None => query.filter(events::earliest.is_null().and(events::id.gt(a.id.clone()))),
         };
     }
-    query.load(conn)
+    query
 }
 
 /// How many events match the filter.

@@ -142,6 +142,19 @@ pub fn search(
     after: Option<&ListPosition>,
     limit: i64,
 ) -> QueryResult<Vec<ObligationRow>> {
+    search_query(filter, after, limit).load(conn)
+}
+
+/// The statement `search` runs (public so that tests can EXPLAIN it).
+pub fn search_query<'a>(
+    filter: &ObligationFilter,
+    after: Option<&ListPosition>,
+    limit: i64,
+) -> obligations::BoxedQuery<
+    'a,
+    crate::db::MultiBackend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ObligationRow, crate::db::MultiBackend>>,
+> {
     let query = obligations::table
         .filter(obligations::programme_id.is_not_null())
         .select(ObligationRow::as_select())
@@ -166,7 +179,7 @@ pub fn search(
                     .and(obligations::id.gt(a.id.clone()))),
         );
     }
-    query.load(conn)
+    query
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
