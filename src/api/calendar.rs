@@ -399,34 +399,17 @@ fn calendar_response(
         "\"{}\"",
         &hex::encode(Sha256::digest(text.as_bytes()))[..32]
     );
-    let last_modified = last_change.map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
     let not_modified = match req.headers().get(IF_NONE_MATCH) {
         // If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
-        Some(value) => value.to_str().is_ok_and(|v| {
-            v.split(',')
-                .map(str::trim)
-                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag.as_str())
-        }),
-        None => match (req.headers().get(IF_MODIFIED_SINCE), last_change) {
-            (Some(since), Some(changed)) => since
-                .to_str()
-                .ok()
-                .and_then(|s| DateTime::parse_from_rfc2822(&s.replace("GMT", "+0000")).ok())
-                .is_some_and(|since| changed.timestamp() <= since.timestamp()),
-            _ => false,
-        },
+        Some(value) => value.to_str().is_ok_and(|v| tag_matches(v, &etag)),
+        None => modified_since(req, last_change),
     };
     let mut res = if not_modified {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
-    res.insert_header((ETAG, etag))
-        // The URL is a secret: shared caches must not keep it.
-        .insert_header((CACHE_CONTROL, "private, no-cache"));
-    if let Some(lm) = last_modified.and_then(|lm| HeaderValue::from_str(&lm).ok()) {
-        res.insert_header((LAST_MODIFIED, lm));
-    }
+    feed_headers(&mut res, &etag, last_change);
     if not_modified {
         return res.finish();
     }
@@ -489,29 +472,200 @@ pub async fn feed(
     let hash = hash_token(&token.into_inner());
     let base = base_url(&state, &req);
     let today = state.clock.now().date_naive();
-    let (calendar, last_change) = state
+    let client_tags = req
+        .headers()
+        .get(IF_NONE_MATCH)
+        .map(|v| v.to_str().unwrap_or_default().to_string());
+    let answer = state
         .db(move |conn| {
             // Unknown and revoked look the same: the URL is simply not there.
             let row = store::feeds::by_token_hash(conn, &hash)?
                 .ok_or_else(|| AppError::not_found("calendar feed", "this URL"))?;
-            let (scope, _, _) = scope_of(conn, &row)?;
             let lang = lang
                 .or_else(|| row.language.as_deref().and_then(Language::parse))
                 .unwrap_or(Language::Ru);
+            // Read before the content: a change landing in between gives a
+            // newer body under an older tag, never an older body under a newer one.
+            let changes = store::feeds::changes(conn)?;
+            let etag = feed_etag(&row, lang, today, &base, changes);
+            if client_tags
+                .as_deref()
+                .is_some_and(|v| tag_matches(v, &etag))
+            {
+                let known = feed_cache::get(&etag).and_then(|r| r.last_change);
+                return Ok(FeedAnswer::NotModified(etag, known));
+            }
+            if let Some(rendered) = feed_cache::get(&etag) {
+                return Ok(FeedAnswer::Full(etag, rendered));
+            }
+            let (scope, _, _) = scope_of(conn, &row)?;
             let name = feed_name(conn, &scope, &row, lang)?;
             let content = store::feeds::content(conn, &scope)?;
             let (calendar, last_change) = feed::build(name, &content, lang, today, &base);
             // The feed's own making counts as a change (an empty feed has no other).
             let made = row.created_at.and_utc();
-            Ok((calendar, Some(last_change.map_or(made, |t| t.max(made)))))
+            let rendered = std::sync::Arc::new(feed_cache::Rendered {
+                body: web::Bytes::from(ics::render(&calendar)),
+                last_change: Some(last_change.map_or(made, |t| t.max(made))),
+            });
+            feed_cache::put(&etag, rendered.clone());
+            Ok(FeedAnswer::Full(etag, rendered))
         })
         .await?;
-    Ok(calendar_response(
-        &req,
-        &calendar,
-        last_change,
-        "accord.ics",
-    ))
+    Ok(match answer {
+        FeedAnswer::NotModified(etag, last_change) => {
+            let mut res = HttpResponse::NotModified();
+            feed_headers(&mut res, &etag, last_change);
+            res.finish()
+        }
+        FeedAnswer::Full(etag, rendered) => {
+            let not_modified = req.headers().get(IF_NONE_MATCH).is_none()
+                && modified_since(&req, rendered.last_change);
+            let mut res = if not_modified {
+                HttpResponse::NotModified()
+            } else {
+                HttpResponse::Ok()
+            };
+            feed_headers(&mut res, &etag, rendered.last_change);
+            if not_modified {
+                res.finish()
+            } else {
+                res.insert_header((CONTENT_TYPE, "text/calendar; charset=utf-8"))
+                    .insert_header((
+                        actix_web::http::header::CONTENT_DISPOSITION,
+                        "inline; filename=\"accord.ics\"",
+                    ))
+                    .body(rendered.body.clone())
+            }
+        }
+    })
+}
+
+/// What a feed request gets: 304, or the rendered feed.
+enum FeedAnswer {
+    NotModified(String, Option<DateTime<Utc>>),
+    Full(String, std::sync::Arc<feed_cache::Rendered>),
+}
+
+/// A feed's strong ETag, from everything its bytes depend on and nothing
+/// that needs its events: the feed (its scope, label and language are fixed
+/// when it is made), the language asked for, the base of its URLs, today
+/// (agreements' notice deadlines move with it), accord's and tzdata's
+/// versions, and where the change log of the tables it shows stands.
+fn feed_etag(
+    row: &FeedRow,
+    lang: Language,
+    today: chrono::NaiveDate,
+    base: &str,
+    changes: (i64, i64),
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        row.id.as_str(),
+        lang.code(),
+        &today.to_string(),
+        base,
+        env!("CARGO_PKG_VERSION"),
+        crate::domain::zone::tzdata_version(),
+        &changes.0.to_string(),
+        &changes.1.to_string(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    format!("\"{}\"", &hex::encode(h.finalize())[..32])
+}
+
+/// Whether an If-None-Match value names `etag` (or is `*`).
+fn tag_matches(value: &str, etag: &str) -> bool {
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+/// Whether If-Modified-Since says the client's copy is as new as `last_change`.
+fn modified_since(req: &HttpRequest, last_change: Option<DateTime<Utc>>) -> bool {
+    match (req.headers().get(IF_MODIFIED_SINCE), last_change) {
+        (Some(since), Some(changed)) => since
+            .to_str()
+            .ok()
+            .and_then(|s| DateTime::parse_from_rfc2822(&s.replace("GMT", "+0000")).ok())
+            .is_some_and(|since| changed.timestamp() <= since.timestamp()),
+        _ => false,
+    }
+}
+
+fn feed_headers(
+    res: &mut actix_web::HttpResponseBuilder,
+    etag: &str,
+    last_change: Option<DateTime<Utc>>,
+) {
+    res.insert_header((ETAG, etag.to_string()))
+        // The URL is a secret: shared caches must not keep it.
+        .insert_header((CACHE_CONTROL, "private, no-cache"));
+    let last_modified = last_change.map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    if let Some(lm) = last_modified.and_then(|lm| HeaderValue::from_str(&lm).ok()) {
+        res.insert_header((LAST_MODIFIED, lm));
+    }
+}
+
+/// Rendered feeds by ETag, bounded in bytes: a client polling a large feed
+/// that did not change costs no render. The ETag comes from the database, so
+/// an entry is right for every instance that computes the same tag.
+mod feed_cache {
+    use std::collections::{HashMap, VecDeque};
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use actix_web::web::Bytes;
+    use chrono::{DateTime, Utc};
+
+    /// At most this many bytes of feeds are kept (oldest dropped first).
+    const MAX_BYTES: usize = 32 * 1024 * 1024;
+
+    pub struct Rendered {
+        pub body: Bytes,
+        pub last_change: Option<DateTime<Utc>>,
+    }
+
+    #[derive(Default)]
+    struct Cache {
+        entries: HashMap<String, Arc<Rendered>>,
+        order: VecDeque<String>,
+        bytes: usize,
+    }
+
+    fn cache() -> &'static Mutex<Cache> {
+        static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+        CACHE.get_or_init(Mutex::default)
+    }
+
+    pub fn get(etag: &str) -> Option<Arc<Rendered>> {
+        let cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+        cache.entries.get(etag).cloned()
+    }
+
+    pub fn put(etag: &str, rendered: Arc<Rendered>) {
+        let size = rendered.body.len();
+        if size > MAX_BYTES {
+            return;
+        }
+        let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+        if cache.entries.contains_key(etag) {
+            return;
+        }
+        while cache.bytes + size > MAX_BYTES {
+            let Some(old) = cache.order.pop_front() else {
+                break;
+            };
+            if let Some(gone) = cache.entries.remove(&old) {
+                cache.bytes -= gone.body.len();
+            }
+        }
+        cache.bytes += size;
+        cache.order.push_back(etag.to_string());
+        cache.entries.insert(etag.to_string(), rendered);
+    }
 }
 
 #[utoipa::path(

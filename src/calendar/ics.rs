@@ -8,7 +8,8 @@
 //! Rust 1.88 while accord builds with 1.86. What is left is small: content
 //! lines, TEXT escaping, folding and the VTIMEZONEs, all tested below.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
@@ -84,7 +85,11 @@ pub fn invitation(
 }
 
 fn write(calendar: &Calendar, scheduling: Option<&Scheduling>) -> String {
-    let mut w = Writer::default();
+    let mut w = Writer {
+        // About 400 octets an entry: one allocation for most calendars.
+        out: String::with_capacity(4096 + calendar.entries.len() * 448),
+    };
+    let masters = masters(calendar);
     w.raw("BEGIN", &[], "VCALENDAR");
     w.raw("VERSION", &[], "2.0");
     w.raw(
@@ -105,11 +110,11 @@ fn write(calendar: &Calendar, scheduling: Option<&Scheduling>) -> String {
             w.raw("X-PUBLISHED-TTL", &[], &refresh);
         }
     }
-    for (zone, span) in zone_spans(calendar).into_values() {
+    for (zone, span) in zone_spans(calendar, &masters).into_values() {
         vtimezone(&mut w, zone, span);
     }
     for entry in &calendar.entries {
-        vevent(&mut w, calendar, entry, scheduling);
+        vevent(&mut w, &masters, entry, scheduling);
     }
     w.raw("END", &[], "VCALENDAR");
     w.out
@@ -310,17 +315,31 @@ fn in_form(occurrence: Occurrence, form: Form) -> Occurrence {
 /// The form of the series an entry belongs to. An override (RECURRENCE-ID)
 /// names its occurrence in the series' zone, which the override itself may
 /// have left (an occurrence moved to another city).
-fn series_form(calendar: &Calendar, entry: &Entry) -> Form {
+fn series_form(masters: &Masters, entry: &Entry) -> Form {
     if entry.recurrence_id.is_some() {
-        if let Some(master) = calendar
-            .entries
-            .iter()
-            .find(|e| e.uid == entry.uid && e.recurrence_id.is_none())
-        {
-            return form_of(&master.when);
+        if let Some(form) = masters.get(entry.uid.as_str()) {
+            return *form;
         }
     }
     form_of(&entry.when)
+}
+
+/// The form of each series by its UID (the first entry without a
+/// RECURRENCE-ID), looked up once for all its overrides.
+type Masters<'a> = HashMap<&'a str, Form>;
+
+fn masters(calendar: &Calendar) -> Masters<'_> {
+    let mut masters = HashMap::new();
+    for e in calendar
+        .entries
+        .iter()
+        .filter(|e| e.recurrence_id.is_none())
+    {
+        masters
+            .entry(e.uid.as_str())
+            .or_insert_with(|| form_of(&e.when));
+    }
+    masters
 }
 
 /// A date-valued property: `TZID=zone` wall time or `VALUE=DATE`.
@@ -378,7 +397,7 @@ fn unclear_wall_time(t: NaiveDateTime, zone: Tz) -> Option<DateTime<Utc>> {
     }
 }
 
-fn vevent(w: &mut Writer, calendar: &Calendar, entry: &Entry, scheduling: Option<&Scheduling>) {
+fn vevent(w: &mut Writer, masters: &Masters, entry: &Entry, scheduling: Option<&Scheduling>) {
     w.raw("BEGIN", &[], "VEVENT");
     w.text("UID", &entry.uid);
     w.raw("DTSTAMP", &[], &utc_stamp(entry.last_modified));
@@ -430,7 +449,7 @@ fn vevent(w: &mut Writer, calendar: &Calendar, entry: &Entry, scheduling: Option
             w,
             "RECURRENCE-ID",
             recurrence_id,
-            series_form(calendar, entry),
+            series_form(masters, entry),
         );
     }
     match &entry.when {
@@ -485,7 +504,7 @@ impl Span {
 
 /// Every zone used by a DTSTART, DTEND, EXDATE or RECURRENCE-ID, with the
 /// wall times used in it; sorted by name so the output is stable.
-fn zone_spans(calendar: &Calendar) -> BTreeMap<&'static str, (Tz, Span)> {
+fn zone_spans(calendar: &Calendar, masters: &Masters) -> BTreeMap<&'static str, (Tz, Span)> {
     let mut spans: BTreeMap<&'static str, (Tz, Span)> = BTreeMap::new();
     let mut note = |zone: Tz, t: NaiveDateTime| {
         spans
@@ -509,7 +528,7 @@ fn zone_spans(calendar: &Calendar) -> BTreeMap<&'static str, (Tz, Span)> {
             }
         }
         if let Some(recurrence_id) = entry.recurrence_id {
-            let form = series_form(calendar, entry);
+            let form = series_form(masters, entry);
             if let (Occurrence::Timed(t), Form::Timed { zone, .. }) =
                 (in_form(recurrence_id, form), form)
             {
@@ -658,6 +677,27 @@ fn vtimezone(w: &mut Writer, zone: Tz, span: Span) {
         .and_time(NaiveTime::MIN)
         .and_utc()
         .timestamp();
+    // The same zone over the same years gives the same text: found by
+    // sampling the zone daily, so kept (a few kilobytes per zone and range).
+    static DONE: OnceLock<Mutex<HashMap<(&'static str, i64, i64), String>>> = OnceLock::new();
+    let done = DONE.get_or_init(Mutex::default);
+    let key = (zone.name(), start, end);
+    if let Some(text) = done.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        w.out.push_str(text);
+        return;
+    }
+    let mut own = Writer::default();
+    vtimezone_text(&mut own, zone, start, end);
+    w.out.push_str(&own.out);
+    let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+    // Bounded: a range is whole years, so few keys arise; start over if not.
+    if done.len() >= 4096 {
+        done.clear();
+    }
+    done.insert(key, own.out);
+}
+
+fn vtimezone_text(w: &mut Writer, zone: Tz, start: i64, end: i64) {
     let Some(initial) = observance(zone, start) else {
         return;
     };

@@ -318,6 +318,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Calendar feeds' change counter (written only by triggers).
+    feed_changes (seq) {
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
     event_organisations (event_id, organisation_id) {
         event_id -> Text,
         organisation_id -> Text,

@@ -254,4 +254,5 @@ pub const TABLES: &[&str] = &[
     "notifications",
     "body_secretariats",
     "snapshots",
+    "feed_changes",
 ];
