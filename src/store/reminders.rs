@@ -65,22 +65,32 @@ fn live_event_statuses() -> [&'static str; 3] {
 
 /// Open items that do not recur, due (latest) on or before `to` (so also
 /// every overdue one), or starting (earliest) within [from, to].
+///
+/// Two range scans on (lifecycle, latest) and (lifecycle, earliest) rather
+/// than one OR, which the backends answer by reading every open item or
+/// every item due in the past, completed ones included.
 pub fn open_obligations(
     conn: &mut Conn,
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<ObligationRow>> {
-    obligations::table
-        .filter(obligations::recurrence.is_null())
+    let mut rows: Vec<ObligationRow> = obligations::table
         .filter(obligations::lifecycle.eq_any(open_lifecycles()))
-        .filter(
-            obligations::latest
-                .le(to)
-                .or(obligations::earliest.between(from, to)),
-        )
-        .order(obligations::id.asc())
+        .filter(obligations::latest.le(to))
+        .filter(obligations::recurrence.is_null())
         .select(ObligationRow::as_select())
-        .load(conn)
+        .load(conn)?;
+    rows.extend(
+        obligations::table
+            .filter(obligations::lifecycle.eq_any(open_lifecycles()))
+            .filter(obligations::earliest.between(from, to))
+            .filter(obligations::latest.gt(to))
+            .filter(obligations::recurrence.is_null())
+            .select(ObligationRow::as_select())
+            .load::<ObligationRow>(conn)?,
+    );
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rows)
 }
 
 /// Occurrences of open yearly items due on or before `to`, or starting

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::obligations::{ObligationRow, Owner};
 use super::reports::ReportView;
+use crate::db::schema::audit_log;
 use crate::db::Conn;
 use crate::domain::status::{Completion, Lifecycle, PartyStatus};
 use crate::domain::timeframe::{Timeframe, TimeframeKind};
@@ -361,6 +362,9 @@ pub fn last_meeting(
         .max_by_key(|m| (m.held_on, m.number)))
 }
 
+/// Item ids per query of `past_items` (SQLite allows 32,766 bound values).
+const PAST_CHUNK: usize = 10_000;
+
 /// The obligation's own lifecycle and timeframe on `since`: the before-image
 /// of its first update after that day, if any (the audit log keeps them).
 fn past_items(
@@ -376,12 +380,28 @@ fn past_items(
         earliest: Option<NaiveDate>,
         latest: Option<NaiveDate>,
     }
+    // One query for every item (not one per item): the updates after that
+    // day, each item's earliest first; the first one's before-image is the
+    // item as it was. Chunked to stay under the backends' bind limits.
+    let after = (since + chrono::Duration::days(1)).and_time(chrono::NaiveTime::MIN);
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut first: HashMap<String, Option<String>> = HashMap::new();
+    for chunk in ids.chunks(PAST_CHUNK) {
+        let later: Vec<(String, Option<String>)> = audit_log::table
+            .filter(audit_log::action.eq("update"))
+            .filter(audit_log::entity.eq("obligation"))
+            .filter(audit_log::entity_id.eq_any(chunk))
+            .filter(audit_log::at.ge(after))
+            .order((audit_log::entity_id.asc(), audit_log::at.asc()))
+            .select((audit_log::entity_id, audit_log::before))
+            .load(conn)?;
+        for (entity_id, before) in later {
+            first.entry(entity_id).or_insert(before);
+        }
+    }
     let mut past = std::collections::BTreeMap::new();
-    for row in rows {
-        let first_later = store::audit::for_entity(conn, "obligation", &row.id)?
-            .into_iter()
-            .find(|a| a.action == "update" && a.at.date() > since);
-        let Some(before) = first_later.and_then(|a| a.before) else {
+    for (id, before) in first {
+        let Some(before) = before else {
             continue;
         };
         let before: Before =
@@ -394,7 +414,7 @@ fn past_items(
         let lifecycle = Lifecycle::parse(&before.lifecycle)
             .ok_or_else(|| corrupt("lifecycle", &before.lifecycle))?;
         past.insert(
-            row.id.clone(),
+            id,
             rollup::PastItem {
                 lifecycle,
                 timeframe,

@@ -1,0 +1,2 @@
+DROP INDEX obligations_lifecycle_earliest;
+DROP INDEX obligations_lifecycle_latest;
