@@ -1258,3 +1258,59 @@ fn a_programme_with_snapshots_cannot_be_deleted() {
     let listed = json_ok(w.get("/programmes/kz-ru-empty/snapshots", Some(&w.admin)));
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
 }
+
+#[test]
+fn as_of_a_date_each_item_is_as_its_first_later_change_found_it() {
+    // The store reads every item's later changes in one query (not one per
+    // item): with two changes after a day, the first one's before-image is
+    // the item on that day; an item changed once, and one never changed, beside it.
+    let mut w = World::new();
+    scenario(&mut w);
+    let patch = |w: &World, n: &str, timeframe: &str| {
+        let v = json_ok(w.get(&format!("/obligations/{}", w.ids[n]), Some(&w.admin)))["version"]
+            .as_i64()
+            .unwrap();
+        let res = w.s.patch(
+            &w.ids[n],
+            Some(&w.admin),
+            Some(v),
+            json!({ "timeframe": timeframe }),
+        );
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().unwrap());
+    };
+    w.set_today(d(2025, 6, 1));
+    patch(&w, "1.2", "2026");
+    patch(&w, "2.2", "IV quarter 2025");
+    w.set_today(d(2025, 8, 1));
+    patch(&w, "1.2", "2027");
+    let table = |w: &World, q: &str| -> BTreeMap<String, Value> {
+        let t = json_ok(w.get(
+            &format!("/programmes/{PROGRAMME}/implementation-table?format=json{q}"),
+            Some(&w.admin),
+        ));
+        t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["number"].as_str().unwrap().to_string(),
+                    r["timeframe"].clone(),
+                )
+            })
+            .collect()
+    };
+    let now = table(&w, "");
+    let may = table(&w, "&as_of=2025-05-15");
+    let july = table(&w, "&as_of=2025-07-01");
+    assert_eq!(
+        (&may["1.2"], &july["1.2"], &now["1.2"]),
+        (&json!("2025"), &json!("2026"), &json!("2027"))
+    );
+    assert_ne!(may["2.2"], json!("IV quarter 2025"));
+    assert_eq!(july["2.2"], json!("IV quarter 2025"));
+    assert_eq!(now["2.2"], json!("IV quarter 2025"));
+    for n in ["1.1", "2.1", "3.1", "3.2"] {
+        assert_eq!((&may[n], &july[n]), (&now[n], &now[n]), "{n} never changed");
+    }
+}
