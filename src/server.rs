@@ -78,6 +78,10 @@ pub fn prepare(settings: Settings, clock: SharedClock) -> anyhow::Result<AppStat
     if settings.database.migrate_on_start {
         run_migrations(&pool)?;
     }
+    {
+        let mut conn = pool.get().context("no database connection")?;
+        db::refresh_statistics(&mut conn).context("cannot refresh the planner's statistics")?;
+    }
     recompute_instants(&pool, clock.now().naive_utc())?;
     Ok(AppState {
         pool,

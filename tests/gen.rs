@@ -287,6 +287,10 @@ fn a_small_scale_gives_the_expected_rows_in_every_table() {
     // and nothing else was written.
     let counts = table_counts(&pool);
     for (table, n) in &counts {
+        if *table == "feed_changes" {
+            // Written by triggers on every change a feed shows, not by gen.
+            continue;
+        }
         let written = summary.count(table).unwrap_or(0);
         assert_eq!(*n as usize, written, "{table}");
     }

@@ -73,6 +73,29 @@ where
     }
 }
 
+/// Refreshes the planner's table statistics where the backend leaves that to
+/// the application. SQLite plans without statistics by rules of thumb, which
+/// picked a scan of every item of one lifecycle over the 20 items of a
+/// programme; `PRAGMA optimize` analyses only the tables that changed enough,
+/// each from a bounded sample (SQLite's advice for long-lived connections).
+/// PostgreSQL's autovacuum keeps its own statistics.
+pub fn refresh_statistics(conn: &mut Conn) -> diesel::QueryResult<()> {
+    match conn {
+        Conn::Postgresql(_) => Ok(()),
+        Conn::Sqlite(c) => {
+            c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+        }
+    }
+}
+
+/// Gathers statistics over every table, after a bulk load (`accord gen`).
+pub fn analyze(conn: &mut Conn) -> diesel::QueryResult<()> {
+    match conn {
+        Conn::Postgresql(c) => c.batch_execute("ANALYZE"),
+        Conn::Sqlite(c) => c.batch_execute("PRAGMA analysis_limit = 1000; ANALYZE;"),
+    }
+}
+
 /// The advisory lock key that planning transactions take (any i64 not used
 /// elsewhere; the migrations use their own).
 const PLANNING_LOCK: i64 = 0x6163_636f_7264_0002;

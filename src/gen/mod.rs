@@ -1278,6 +1278,8 @@ pub fn generate(conn: &mut Conn, options: &Options) -> anyhow::Result<Summary> {
         next = end;
     }
     summary.tables.push(("status_reports", report_count));
+    // Plans on the generated data as on a database that grew to this size.
+    crate::db::analyze(conn)?;
     bar.finish();
     Ok(summary)
 }
