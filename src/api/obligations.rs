@@ -267,6 +267,8 @@ struct ItemScope {
     body_id: Option<String>,
     public: bool,
     assigned: Vec<String>,
+    /// The assignments themselves, for assessing the item without reading them again.
+    assignments: Vec<store::obligations::AssignmentView>,
     period: Option<Period>,
 }
 
@@ -296,15 +298,17 @@ fn scope(conn: &mut Conn, id: &str) -> AppResult<ItemScope> {
         ),
         (None, None) => (None, false, None),
     };
-    let assigned = store::obligations::assignments_of(conn, std::slice::from_ref(&row.id))?
-        .into_iter()
-        .map(|a| a.organisation_id)
+    let assignments = store::obligations::assignments_of(conn, std::slice::from_ref(&row.id))?;
+    let assigned = assignments
+        .iter()
+        .map(|a| a.organisation_id.clone())
         .collect();
     Ok(ItemScope {
         row,
         body_id,
         public,
         assigned,
+        assignments,
         period,
     })
 }
@@ -319,15 +323,18 @@ impl ItemScope {
     }
 }
 
+/// The item as the API shows it; `assignments` when already read (else read here).
 fn view_of(
     conn: &mut Conn,
     row: ObligationRow,
+    assignments: Option<Vec<store::obligations::AssignmentView>>,
     state: &AppState,
     lang: Language,
 ) -> AppResult<ObligationView> {
-    let items = assess_rows(
+    let items = super::programmes::assess_rows_with(
         conn,
         vec![row],
+        assignments,
         state.clock.as_ref(),
         state.settings.status.due_soon_days,
     )?;
@@ -360,7 +367,7 @@ pub async fn one(
         .db(move |conn| {
             let scope = scope(conn, &id)?;
             who.may(Action::Read, scope.target())?;
-            view_of(conn, scope.row, &st, lang.0)
+            view_of(conn, scope.row, Some(scope.assignments), &st, lang.0)
         })
         .await?;
     Ok(ok_with_etag(view.version, &view))
@@ -637,7 +644,7 @@ async fn change(
                     &st,
                     &[Item::Obligation(row.id.clone())],
                 )?;
-                view_of(conn, row, &st, lang.0)
+                view_of(conn, row, None, &st, lang.0)
             })
         })
         .await?;

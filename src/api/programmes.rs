@@ -505,9 +505,25 @@ pub fn assess_rows(
     clock: &dyn Clock,
     due_soon_days: u32,
 ) -> AppResult<Vec<AssessedItem>> {
+    assess_rows_with(conn, rows, None, clock, due_soon_days)
+}
+
+/// `assess_rows` with the items' assignments when the caller has read them
+/// already (`None`: read them here).
+pub fn assess_rows_with(
+    conn: &mut Conn,
+    rows: Vec<ObligationRow>,
+    known_assignments: Option<Vec<AssignmentView>>,
+    clock: &dyn Clock,
+    due_soon_days: u32,
+) -> AppResult<Vec<AssessedItem>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut assignments: HashMap<String, Vec<AssignmentView>> = HashMap::new();
-    for a in store::obligations::assignments_of(conn, &ids)? {
+    let read = match known_assignments {
+        Some(known) => known,
+        None => store::obligations::assignments_of(conn, &ids)?,
+    };
+    for a in read {
         assignments
             .entry(a.obligation_id.clone())
             .or_default()
@@ -515,26 +531,23 @@ pub fn assess_rows(
     }
     let mut reports: HashMap<String, Vec<PartyStatus>> = HashMap::new();
     let mut reports_per_year: HashMap<(String, i32), Vec<PartyStatus>> = HashMap::new();
-    for r in store::reports::of_obligations(conn, &ids)? {
+    for r in store::reports::statuses_of(conn, &ids)? {
         let status = PartyStatus {
             party: r.party_code.clone(),
-            lifecycle: Lifecycle::parse(&r.report.lifecycle)
-                .ok_or_else(|| corrupt("lifecycle", &r.report.lifecycle))?,
-            completion: Completion::parse(&r.report.completion)
-                .ok_or_else(|| corrupt("completion", &r.report.completion))?,
-            as_of: r.report.as_of,
-            reported_at: r.report.reported_at,
+            lifecycle: Lifecycle::parse(&r.lifecycle)
+                .ok_or_else(|| corrupt("lifecycle", &r.lifecycle))?,
+            completion: Completion::parse(&r.completion)
+                .ok_or_else(|| corrupt("completion", &r.completion))?,
+            as_of: r.as_of,
+            reported_at: r.reported_at,
         };
-        if let Some(year) = r.report.occurrence_year {
+        if let Some(year) = r.occurrence_year {
             reports_per_year
-                .entry((r.report.obligation_id.clone(), year))
+                .entry((r.obligation_id.clone(), year))
                 .or_default()
                 .push(status.clone());
         }
-        reports
-            .entry(r.report.obligation_id.clone())
-            .or_default()
-            .push(status);
+        reports.entry(r.obligation_id).or_default().push(status);
     }
     let mut occurrences: HashMap<String, Vec<Occurrence>> = HashMap::new();
     for o in store::obligations::occurrences_of(conn, &ids)? {

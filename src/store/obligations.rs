@@ -376,12 +376,20 @@ pub fn replace_assignments(
 }
 
 pub fn count(conn: &mut Conn, filter: &ObligationFilter) -> QueryResult<i64> {
-    // The same filters as `search`, without order, page or position.
-    let ids: Vec<String> = search(conn, filter, None, i64::MAX)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    Ok(ids.len() as i64)
+    // The same filters as `search`, counted by the database: a page of a
+    // programme of 10,000 items must not load the 10,000 to count them.
+    count_query(filter).get_result(conn)
+}
+
+/// The statement `count` runs (public so that tests can EXPLAIN it).
+pub fn count_query<'a>(
+    filter: &ObligationFilter,
+) -> obligations::BoxedQuery<'a, crate::db::MultiBackend, diesel::sql_types::BigInt> {
+    let query = obligations::table
+        .filter(obligations::programme_id.is_not_null())
+        .count()
+        .into_boxed();
+    filtered!(query, filter)
 }
 
 /// Raises an item's version when only its links (assignments) changed.

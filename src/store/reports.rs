@@ -105,6 +105,42 @@ pub fn of_obligations(conn: &mut Conn, obligation_ids: &[String]) -> QueryResult
         .collect())
 }
 
+/// What assessing an item needs of one report on it.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct ReportStatus {
+    pub obligation_id: String,
+    pub party_code: String,
+    pub lifecycle: String,
+    pub completion: String,
+    pub as_of: chrono::NaiveDate,
+    pub reported_at: chrono::NaiveDateTime,
+    pub occurrence_year: Option<i32>,
+}
+
+/// The reports on the items, oldest first, with only what their status
+/// needs: read from one index (status_reports_assessment, migration 000011)
+/// where an item's reports lie together, never from the table, whose rows
+/// lie in the order they were written (a page read per report at scale).
+pub fn statuses_of(conn: &mut Conn, obligation_ids: &[String]) -> QueryResult<Vec<ReportStatus>> {
+    status_reports::table
+        .inner_join(parties::table)
+        .filter(status_reports::obligation_id.eq_any(obligation_ids))
+        .order((
+            status_reports::as_of.asc(),
+            status_reports::reported_at.asc(),
+        ))
+        .select((
+            status_reports::obligation_id,
+            parties::code,
+            status_reports::lifecycle,
+            status_reports::completion,
+            status_reports::as_of,
+            status_reports::reported_at,
+            status_reports::occurrence_year,
+        ))
+        .load(conn)
+}
+
 pub fn evidence_of(conn: &mut Conn, report_ids: &[String]) -> QueryResult<Vec<EvidenceRow>> {
     evidence::table
         .filter(evidence::status_report_id.eq_any(report_ids))
