@@ -1524,8 +1524,9 @@ fn plan(
         .map(|r| (r.dedupe_key.clone(), r))
         .collect();
     let mut open: HashMap<Gathering, String> = HashMap::new();
+    let mut fresh = Vec::new();
     for w in wanted {
-        let mut row = w.row;
+        let row = w.row;
         if let Some(old) = existing.get(&row.dedupe_key) {
             if old.state == state::PENDING
                 && old.attempts == 0
@@ -1569,29 +1570,43 @@ fn plan(
             }
             continue;
         }
-        let notice = store::reminders::Notice {
-            kind: &row.kind,
-            item_kind: row.item_kind.as_deref().unwrap_or_default(),
-            item_id: row.item_id.as_deref().unwrap_or_default(),
-            occurrence: &row.occurrence,
-            due_on: row.due_on.unwrap_or(NaiveDate::MIN),
-            offset_days: row.offset_days.unwrap_or_default(),
-            contact_id: row.contact_id.as_deref().unwrap_or_default(),
-        };
-        if store::reminders::told(conn, &notice)? {
+        fresh.push((row, w.gathering));
+    }
+    // New notices: those told already (under another policy) are left out,
+    // found in one read for all; the rest are inserted in a few statements.
+    let notices: Vec<store::reminders::Notice<'_>> =
+        fresh.iter().map(|(row, _)| notice_of(row)).collect();
+    let told = store::reminders::told_among(conn, &notices)?;
+    let keys: Vec<_> = notices.iter().map(|n| n.key()).collect();
+    drop(notices);
+    let mut to_queue = Vec::with_capacity(fresh.len());
+    for ((mut row, gathering), key) in fresh.into_iter().zip(keys) {
+        if told.contains(&key) {
             continue;
         }
-        if let Some((g, spec)) = &w.gathering {
+        if let Some((g, spec)) = &gathering {
             let digest = open_gathering(conn, &mut open, g, spec, &ctx.settings, at, &mut outcome)?;
             row.digest_id = Some(digest.clone());
             touched.insert(digest);
         }
-        if store::notifications::queue(conn, &row)? {
-            outcome.queued += 1;
-        }
+        to_queue.push(row);
     }
+    outcome.queued += store::notifications::queue_all(conn, &to_queue)?;
     outcome.gathered += regather(conn, &touched, at)?;
     Ok(outcome)
+}
+
+/// The notice a new row would give.
+fn notice_of(row: &NotificationRow) -> store::reminders::Notice<'_> {
+    store::reminders::Notice {
+        kind: &row.kind,
+        item_kind: row.item_kind.as_deref().unwrap_or_default(),
+        item_id: row.item_id.as_deref().unwrap_or_default(),
+        occurrence: &row.occurrence,
+        due_on: row.due_on.unwrap_or(NaiveDate::MIN),
+        offset_days: row.offset_days.unwrap_or_default(),
+        contact_id: row.contact_id.as_deref().unwrap_or_default(),
+    }
 }
 
 /// The digest or escalation a member goes into: the pending one of its day

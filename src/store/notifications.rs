@@ -73,6 +73,33 @@ pub fn queue(conn: &mut Conn, row: &NotificationRow) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
+/// `queue` for many rows; the number queued. On PostgreSQL, multi-row
+/// inserts (500 rows each, within its limit on bound values): a round trip
+/// per row was most of planning 10,000 due items. SQLite, in process, has no
+/// round trips to save (and diesel's batch insert there cannot skip conflicts).
+pub fn queue_all(conn: &mut Conn, rows: &[NotificationRow]) -> QueryResult<usize> {
+    let mut queued = 0;
+    match conn {
+        Conn::Postgresql(c) => {
+            for chunk in rows.chunks(500) {
+                queued += diesel::insert_into(notifications::table)
+                    .values(chunk)
+                    .on_conflict(notifications::dedupe_key)
+                    .do_nothing()
+                    .execute(c)?;
+            }
+        }
+        Conn::Sqlite(_) => {
+            for row in rows {
+                if queue(conn, row)? {
+                    queued += 1;
+                }
+            }
+        }
+    }
+    Ok(queued)
+}
+
 /// Cancels the rows about an item that have not gone out yet: pending,
 /// waiting for a retry, or claimed (the worker checks the row right before
 /// sending and skips a cancelled one); the number cancelled.
