@@ -16,6 +16,9 @@ use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 use super::{Calendar, Entry, EntryStatus, Method, Occurrence, Party, When};
 
+/// A zone over a range of years (UTC seconds of its first and last instants).
+type ZoneSpan = (&'static str, i64, i64);
+
 /// Octets of a physical line, CRLF not counted (RFC 5545, 3.1).
 const LINE_OCTETS: usize = 75;
 /// A zone's VTIMEZONE starts this many years before the earliest date used in it...
@@ -679,7 +682,7 @@ fn vtimezone(w: &mut Writer, zone: Tz, span: Span) {
         .timestamp();
     // The same zone over the same years gives the same text: found by
     // sampling the zone daily, so kept (a few kilobytes per zone and range).
-    static DONE: OnceLock<Mutex<HashMap<(&'static str, i64, i64), String>>> = OnceLock::new();
+    static DONE: OnceLock<Mutex<HashMap<ZoneSpan, String>>> = OnceLock::new();
     let done = DONE.get_or_init(Mutex::default);
     let key = (zone.name(), start, end);
     if let Some(text) = done.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
