@@ -331,4 +331,24 @@ mod tests {
         assert_eq!(url.to_string(), "postgres://accord:***@db:5432/accord");
         assert!(!format!("{url:?}").contains("s3cret"));
     }
+
+    /// The bundled SQLite keeps its plans across bound values (.cargo/config.toml):
+    /// without that, every statement with `LIMIT ?` is re-prepared on each run.
+    #[test]
+    fn bundled_sqlite_has_the_query_planner_stability_guarantee() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "{:?}",
+            options.iter().map(|o| &o.compile_options).collect::<Vec<_>>()
+        );
+    }
 }
