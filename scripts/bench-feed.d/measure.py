@@ -10,6 +10,10 @@ import time
 from urllib.parse import urlsplit
 
 name, accord_url, radicale_url, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+# A shell command that writes to a table the feed reads (a no-op UPDATE):
+# every feed's ETag moves, so the next GET renders the 10,000 events again
+# instead of answering from the cache of rendered feeds.
+bump = sys.argv[5] if len(sys.argv) > 5 else None
 RADICALE_AUTH = "Basic " + base64.b64encode(b"bench:bench").decode()
 
 
@@ -46,7 +50,17 @@ def ms(x):
 
 
 # Warm both (accord renders once per change; Radicale reads its files).
+def rendered(url, count):
+    times = []
+    for _ in range(count):
+        subprocess.run(bump, shell=True, check=True)
+        times.append(timed(url, 1, {})[0])
+    times.sort()
+    return statistics.median(times), times[-1]
+
+
 _, _, _, etag = timed(accord_url, 3, {})
+render = rendered(accord_url, 15) if bump else None
 full = timed(accord_url, n, {})
 not_modified = timed(accord_url, n, {"If-None-Match": etag})
 assert not_modified[2] == 304, not_modified
@@ -68,8 +82,15 @@ print(
     file=sys.stderr,
 )
 ratio_full = rad_full[0] / full[0]
+if render:
+    ratio_render = rad_full[0] / render[0]
+    print(
+        f"feed of 10,000 events, full GET after a change, rendered ({name}) | {ms(render[0])} "
+        f"(max {ms(render[1])} of 15) | Radicale {ms(rad_full[0])} | {ratio_render:.0f}x faster | "
+        f"<= 100 ms and >= 20x | {'yes' if render[0] <= 100 and ratio_render >= 20 else 'no'}"
+    )
 print(
-    f"feed of 10,000 events, full GET median ({name}) | {ms(full[0])} (p99 {ms(full[1])}, "
+    f"feed of 10,000 events, full GET median, unchanged feed ({name}) | {ms(full[0])} (p99 {ms(full[1])}, "
     f"{rps['full']:.0f} req/s) | Radicale {ms(rad_full[0])} (p99 {ms(rad_full[1])}, "
     f"{rps['radicale']:.1f} req/s) | {ratio_full:.0f}x faster | <= 100 ms and >= 20x | "
     f"{'yes' if full[0] <= 100 and ratio_full >= 20 else 'no'}"
