@@ -348,7 +348,10 @@ mod tests {
         assert!(
             options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
             "{:?}",
-            options.iter().map(|o| &o.compile_options).collect::<Vec<_>>()
+            options
+                .iter()
+                .map(|o| &o.compile_options)
+                .collect::<Vec<_>>()
         );
     }
 }
