@@ -1,6 +1,7 @@
 """Prints `<obligation id> <party code>` for N items spread over the whole
 item list (every few pages, a few items of each), each with a party assigned
-to it, for scripts/bench-http's GET and POST loads.
+to it that may take an `in_progress` report, for scripts/bench-http's GET and
+POST loads.
 
     python3 pick-items.py BASE_URL TOKEN N
 """
@@ -22,7 +23,13 @@ items, cursor, n = [], None, 0
 while len(items) < wanted:
     p = page(cursor)
     if n % 5 == 0:  # every fifth page: about 40 programmes' worth at full scale
-        items += [(i["id"], i["assignments"][0]["party"]) for i in p["items"][:20] if i["assignments"]]
+        for i in p["items"][:20]:
+            if not i["assignments"] or i["recurrence"]:
+                continue  # a yearly item's report needs its year
+            party = i["assignments"][0]["party"]
+            closed = [s for s in i["status"] if s["party"] == party and s["lifecycle"] in ("cancelled", "superseded")]
+            if not closed:  # a report that the lifecycle rules allow
+                items.append((i["id"], party))
     n += 1
     cursor = p.get("next_cursor")
     if not cursor:
