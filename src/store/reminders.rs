@@ -598,24 +598,6 @@ pub struct Notice<'a> {
     pub contact_id: &'a str,
 }
 
-/// Whether this notice went out (or is going out) already, under whatever
-/// policy planned it: a programme that gets a policy of its own does not
-/// tell anyone twice what they were told this morning.
-pub fn told(conn: &mut Conn, notice: &Notice<'_>) -> QueryResult<bool> {
-    let n: i64 = notifications::table
-        .filter(notifications::item_kind.eq(notice.item_kind))
-        .filter(notifications::item_id.eq(notice.item_id))
-        .filter(notifications::state.eq_any([state::SENT, state::SENDING]))
-        .filter(notifications::kind.eq(notice.kind))
-        .filter(notifications::occurrence.eq(notice.occurrence))
-        .filter(notifications::due_on.eq(notice.due_on))
-        .filter(notifications::offset_days.eq(notice.offset_days))
-        .filter(notifications::contact_id.eq(notice.contact_id))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
-}
-
 /// What identifies a notice across policies: `Notice`, owned.
 pub type NoticeKey = (String, String, String, String, NaiveDate, i32, String);
 
@@ -644,9 +626,11 @@ type StoredNotice = (
     Option<String>,
 );
 
-/// `told` for many notices at once: the keys of those that went out (or are
-/// going out), read in a few queries by item rather than one per notice
-/// (planning 10,000 due items made tens of thousands of round trips).
+/// Which of these notices went out (or are going out) already, under
+/// whatever policy planned them: a programme that gets a policy of its own
+/// does not tell anyone twice what they were told this morning. Read in a
+/// few queries by item, not one per notice (planning 10,000 due items made
+/// tens of thousands of round trips).
 pub fn told_among(
     conn: &mut Conn,
     notices: &[Notice<'_>],
