@@ -102,6 +102,8 @@ pub fn http_server(
             .unwrap_or(2),
         n => n,
     };
+    let pool_size = usize::try_from(state.settings.database.pool_size).unwrap_or(8);
+    let blocking_threads = pool_size.div_ceil(workers).max(1);
     let shutdown = state.settings.server.shutdown_timeout_secs;
     let body_limit = state.settings.server.max_body_bytes;
     let data = web::Data::new(state);
@@ -131,6 +133,10 @@ pub fn http_server(
             .default_service(web::to(api::not_found))
     })
     .workers(workers)
+    // Every blocking task takes a pooled connection: threads beyond the pool
+    // would only sleep on the pool's condition variable (50 clients made 50
+    // blocking threads), waking each other for every connection handed back.
+    .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(shutdown)
     .listen(listener)?
     .run();

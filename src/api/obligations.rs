@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{write_context, Authenticated};
+use super::auth::{write_context, Authenticated, Credentials};
 use super::body::{merge_patch, read, JsonBody};
 use super::etag::{expected_version, ok_with_etag, stale, with_etag};
 use super::programmes::{
@@ -103,7 +103,7 @@ fn decode_cursor(text: &str) -> AppResult<ListPosition> {
 )]
 pub async fn list(
     state: web::Data<AppState>,
-    who: Authenticated,
+    credentials: Credentials,
     lang: super::lang::Lang,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
@@ -141,11 +141,11 @@ pub async fn list(
         .filter(|c| !c.is_empty())
         .map(decode_cursor)
         .transpose()?;
-    let public_only = who.principal().is_none();
     let clock = state.clock.clone();
     let due_soon_days = state.settings.status.due_soon_days;
     let page = state
         .db(move |conn| {
+            let public_only = credentials.resolve(conn)?.principal().is_none();
             let mut filter = ObligationFilter {
                 lifecycle: q.lifecycle.map(|l| l.as_str().to_string()),
                 due_from: q.due_from,
@@ -276,12 +276,11 @@ fn scope(conn: &mut Conn, id: &str) -> AppResult<ItemScope> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(AppError::invalid("id", format!("`{id}` is not a UUID")));
     }
-    let row = store::obligations::by_id(conn, id)?
+    let (row, programme) = store::obligations::by_id_with_programme(conn, id)?
         .ok_or_else(|| AppError::not_found("obligation", id))?;
     let (body_id, public, period) = match (&row.programme_id, &row.meeting_id) {
         (Some(p), _) => {
-            let programme =
-                store::programmes::by_id(conn, p)?.ok_or_else(|| corrupt("programme", p))?;
+            let programme = programme.ok_or_else(|| corrupt("programme", p))?;
             (
                 programme.body_id,
                 programme.public,
@@ -357,7 +356,7 @@ fn view_of(
 )]
 pub async fn one(
     state: web::Data<AppState>,
-    who: Authenticated,
+    credentials: Credentials,
     lang: super::lang::Lang,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
@@ -365,6 +364,7 @@ pub async fn one(
     let st = state.clone();
     let view = state
         .db(move |conn| {
+            let who = credentials.resolve(conn)?;
             let scope = scope(conn, &id)?;
             who.may(Action::Read, scope.target())?;
             view_of(conn, scope.row, Some(scope.assignments), &st, lang.0)

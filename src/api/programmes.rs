@@ -550,7 +550,18 @@ pub fn assess_rows_with(
         reports.entry(r.obligation_id).or_default().push(status);
     }
     let mut occurrences: HashMap<String, Vec<Occurrence>> = HashMap::new();
-    for o in store::obligations::occurrences_of(conn, &ids)? {
+    // Only yearly items have occurrences: most reads need not ask.
+    let recurring: Vec<String> = rows
+        .iter()
+        .filter(|r| r.recurrence.is_some())
+        .map(|r| r.id.clone())
+        .collect();
+    let read = if recurring.is_empty() {
+        Vec::new()
+    } else {
+        store::obligations::occurrences_of(conn, &recurring)?
+    };
+    for o in read {
         occurrences
             .entry(o.obligation_id.clone())
             .or_default()

@@ -332,8 +332,9 @@ mod tests {
         assert!(!format!("{url:?}").contains("s3cret"));
     }
 
-    /// The bundled SQLite keeps its plans across bound values (.cargo/config.toml):
-    /// without that, every statement with `LIMIT ?` is re-prepared on each run.
+    /// The bundled SQLite is built as .cargo/config.toml says: it keeps its
+    /// plans across bound values (else every statement with `LIMIT ?` is
+    /// re-prepared on each run) and takes no global mutex per allocation.
     #[test]
     fn bundled_sqlite_has_the_query_planner_stability_guarantee() {
         #[derive(diesel::QueryableByName)]
@@ -345,13 +346,11 @@ mod tests {
         let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
             .load(&mut conn)
             .unwrap();
-        assert!(
-            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
-            "{:?}",
-            options
-                .iter()
-                .map(|o| &o.compile_options)
-                .collect::<Vec<_>>()
-        );
+        let has = |name: &str| options.iter().any(|o| o.compile_options == name);
+        let all: Vec<&String> = options.iter().map(|o| &o.compile_options).collect();
+        assert!(has("ENABLE_QPSG"), "{all:?}");
+        // No process-wide mutexes on every allocation and page fetch.
+        assert!(has("DEFAULT_MEMSTATUS=0"), "{all:?}");
+        assert!(!has("ENABLE_MEMORY_MANAGEMENT"), "{all:?}");
     }
 }

@@ -235,6 +235,38 @@ pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<ObligationRow>> {
         .optional()
 }
 
+/// What access to an item and its status depend on, from its programme.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct ProgrammeScope {
+    pub body_id: Option<String>,
+    pub public: bool,
+    pub period_start: chrono::NaiveDate,
+    pub period_end: chrono::NaiveDate,
+}
+
+/// An item with its programme's scope (when it belongs to one), in one
+/// query: reading one item is the API's hottest path.
+pub fn by_id_with_programme(
+    conn: &mut Conn,
+    id: &str,
+) -> QueryResult<Option<(ObligationRow, Option<ProgrammeScope>)>> {
+    obligations::table
+        .left_join(programmes::table)
+        .filter(obligations::id.eq(id))
+        .select((
+            ObligationRow::as_select(),
+            (
+                programmes::body_id,
+                programmes::public,
+                programmes::period_start,
+                programmes::period_end,
+            )
+                .nullable(),
+        ))
+        .first(conn)
+        .optional()
+}
+
 /// The items of a programme or protocol in source order.
 /// The items of several programmes, by programme then source order.
 pub fn of_programmes(conn: &mut Conn, programme_ids: &[String]) -> QueryResult<Vec<ObligationRow>> {
