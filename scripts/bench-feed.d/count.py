@@ -2,7 +2,9 @@
 events), distinct UIDs, RRULEs, VTIMEZONEs and its size."""
 import sys
 
-text = open(sys.argv[1], encoding="utf-8").read()
+# newline="": keep the CRLFs that end iCalendar lines (universal newlines would
+# turn them into LF and every line would be one).
+text = open(sys.argv[1], encoding="utf-8", newline="").read()
 lines = text.split("\r\n")
 uids = {l[4:] for l in lines if l.startswith("UID:")}
 print(
