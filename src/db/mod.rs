@@ -336,7 +336,7 @@ mod tests {
     /// plans across bound values (else every statement with `LIMIT ?` is
     /// re-prepared on each run) and takes no global mutex per allocation.
     #[test]
-    fn bundled_sqlite_has_the_query_planner_stability_guarantee() {
+    fn bundled_sqlite_is_built_as_the_cargo_config_says() {
         #[derive(diesel::QueryableByName)]
         struct CompileOption {
             #[diesel(sql_type = diesel::sql_types::Text)]
