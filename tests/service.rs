@@ -419,6 +419,45 @@ fn foreign_keys_and_checks_are_enforced_on_every_pooled_connection() {
     }
 }
 
+/// PostgreSQL connections plan each prepared statement once (generic plans:
+/// planning was most of a GET's cost); reminder planning transactions get
+/// PostgreSQL's own choice back, and only for the transaction. SQLite has no
+/// such setting: the test is about PostgreSQL connections.
+#[test]
+fn postgres_connections_use_generic_plans_except_while_planning_reminders() {
+    use diesel::sql_types::Text;
+    use diesel::{Connection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        plan_cache_mode: String,
+    }
+    fn mode(conn: &mut accord::db::Conn) -> String {
+        diesel::sql_query("SHOW plan_cache_mode")
+            .get_result::<Setting>(conn)
+            .unwrap()
+            .plan_cache_mode
+    }
+    let db = TestDb::new();
+    if db.backend != accord::db::Backend::Postgres {
+        return;
+    }
+    let pool = db.migrated_pool();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = pool.get().unwrap();
+        assert_eq!(mode(&mut conn), "force_generic_plan");
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            accord::db::serialize_planning(c)?;
+            assert_eq!(mode(c), "auto");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(mode(&mut conn), "force_generic_plan");
+        held.push(conn);
+    }
+}
+
 /// Sets an event's stored instant as if computed under older zone rules.
 fn age_event(pool: &accord::db::Pool, key: &str, starts_at: &str, ends_at: &str) {
     use diesel::RunQueryDsl;

@@ -106,14 +106,17 @@ const PLANNING_LOCK: i64 = 0x6163_636f_7264_0002;
 /// of them at once on PostgreSQL could each hold a row the other wants
 /// (a deadlock, one of them aborted). Taken first, the lock makes them queue
 /// instead. SQLite needs nothing: BEGIN IMMEDIATE already admits one writer.
+///
+/// It also gives the transaction back PostgreSQL's own choice between custom
+/// and generic plans (connections force generic ones, see
+/// `ConnectionManager::establish`): the planner's date-window queries are
+/// few per pass and their best plan depends on how many rows the window
+/// holds, so planning each with its values pays (measured in BENCHMARKS.md).
 pub fn serialize_planning(conn: &mut Conn) -> diesel::QueryResult<()> {
-    use diesel::RunQueryDsl;
     match conn {
-        Conn::Postgresql(c) => {
-            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PLANNING_LOCK})"))
-                .execute(c)?;
-            Ok(())
-        }
+        Conn::Postgresql(c) => c.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({PLANNING_LOCK}); SET LOCAL plan_cache_mode = auto;"
+        )),
         Conn::Sqlite(_) => Ok(()),
     }
 }
@@ -232,7 +235,17 @@ impl ConnectionManager {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
                 prepare_tls();
-                Ok(Conn::Postgresql(PgConnection::establish(url)?))
+                let mut conn = PgConnection::establish(url)?;
+                // diesel prepares each statement once per connection, but by
+                // default PostgreSQL still plans its first five executions
+                // anew and then keeps re-planning whenever a custom plan looks
+                // cheaper: with the API's short indexed lookups that planning
+                // was most of the server's time (profile in BENCHMARKS.md).
+                // Generic plans are planned once per connection. The reminder
+                // planner opts back out per transaction (`serialize_planning`).
+                conn.batch_execute("SET plan_cache_mode = force_generic_plan")
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(Conn::Postgresql(conn))
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;

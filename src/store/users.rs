@@ -89,34 +89,43 @@ pub fn add_token(conn: &mut Conn, ctx: &WriteContext, token: &TokenRow) -> Query
 
 /// The principal behind a token, if the token is known, unrevoked, unexpired
 /// and its user active. Also returns the token's id.
+///
+/// Every authenticated request asks this first, so it is one query: a row per
+/// body the user serves (one row with no body for most users).
 pub fn principal_by_token(
     conn: &mut Conn,
     token_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(String, Principal)>> {
-    let found: Option<(String, UserRow, Option<String>)> = api_tokens::table
-        .inner_join(users::table.left_join(organisations::table))
+    let found: Vec<(String, UserRow, Option<String>, Option<String>)> = api_tokens::table
+        .inner_join(
+            users::table
+                .left_join(organisations::table)
+                .left_join(user_bodies::table),
+        )
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::revoked_at.is_null())
         .filter(api_tokens::expires_at.gt(now))
         .filter(users::active.eq(true))
+        .order(user_bodies::body_id.asc())
         .select((
             api_tokens::id,
             UserRow::as_select(),
             organisations::party_id.nullable(),
+            user_bodies::body_id.nullable(),
         ))
-        .first(conn)
-        .optional()?;
-    let Some((token_id, user, party_id)) = found else {
+        .load(conn)?;
+    let mut rows = found.into_iter();
+    let Some((token_id, user, party_id, first_body)) = rows.next() else {
         return Ok(None);
     };
     let Some(role) = Role::parse(&user.role) else {
         return Ok(None);
     };
-    let bodies = user_bodies::table
-        .filter(user_bodies::user_id.eq(&user.id))
-        .select(user_bodies::body_id)
-        .load(conn)?;
+    let bodies = first_body
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, _, body)| body))
+        .collect();
     Ok(Some((
         token_id,
         Principal {
