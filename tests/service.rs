@@ -419,41 +419,57 @@ fn foreign_keys_and_checks_are_enforced_on_every_pooled_connection() {
     }
 }
 
-/// PostgreSQL connections plan each prepared statement once (generic plans:
-/// planning was most of a GET's cost); reminder planning transactions get
-/// PostgreSQL's own choice back, and only for the transaction. SQLite has no
-/// such setting: the test is about PostgreSQL connections.
+/// Every pooled connection is set up for its backend: on PostgreSQL it plans
+/// each prepared statement once (generic plans: planning was most of a GET's
+/// cost), except inside reminder planning transactions, which get
+/// PostgreSQL's own choice back for the transaction only; on SQLite it has
+/// the configured page cache (16 MiB by default, SQLite's own is 2 MiB).
 #[test]
-fn postgres_connections_use_generic_plans_except_while_planning_reminders() {
-    use diesel::sql_types::Text;
+fn pooled_connections_get_their_backends_settings() {
+    use diesel::sql_types::{BigInt, Text};
     use diesel::{Connection, RunQueryDsl};
     #[derive(diesel::QueryableByName)]
-    struct Setting {
+    struct PlanMode {
         #[diesel(sql_type = Text)]
         plan_cache_mode: String,
     }
+    #[derive(diesel::QueryableByName)]
+    struct CacheSize {
+        #[diesel(sql_type = BigInt)]
+        cache_size: i64,
+    }
     fn mode(conn: &mut accord::db::Conn) -> String {
         diesel::sql_query("SHOW plan_cache_mode")
-            .get_result::<Setting>(conn)
+            .get_result::<PlanMode>(conn)
             .unwrap()
             .plan_cache_mode
     }
     let db = TestDb::new();
-    if db.backend != accord::db::Backend::Postgres {
-        return;
-    }
     let pool = db.migrated_pool();
+    assert_eq!(db.settings().database.sqlite_cache_mib, 16);
     let mut held = Vec::new();
     for _ in 0..3 {
         let mut conn = pool.get().unwrap();
-        assert_eq!(mode(&mut conn), "force_generic_plan");
-        conn.transaction::<_, diesel::result::Error, _>(|c| {
-            accord::db::serialize_planning(c)?;
-            assert_eq!(mode(c), "auto");
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(mode(&mut conn), "force_generic_plan");
+        match db.backend {
+            accord::db::Backend::Postgres => {
+                assert_eq!(mode(&mut conn), "force_generic_plan");
+                conn.transaction::<_, diesel::result::Error, _>(|c| {
+                    accord::db::serialize_planning(c)?;
+                    assert_eq!(mode(c), "auto");
+                    Ok(())
+                })
+                .unwrap();
+                assert_eq!(mode(&mut conn), "force_generic_plan");
+            }
+            accord::db::Backend::Sqlite => {
+                let size = diesel::sql_query("SELECT cache_size FROM pragma_cache_size()")
+                    .get_result::<CacheSize>(&mut *conn)
+                    .unwrap()
+                    .cache_size;
+                // Negative: KiB rather than pages.
+                assert_eq!(size, -16 * 1024);
+            }
+        }
         held.push(conn);
     }
 }

@@ -3,8 +3,10 @@
 //! list, feed and planner query is served by an index.
 //!
 //! The query is sent as it is, with its bind values bound (not pasted into the
-//! text), so PostgreSQL plans it for those values, as it does the first
-//! executions of the real statement.
+//! text), so PostgreSQL plans it for those values. The server's connections
+//! run generic plans instead (`ConnectionManager::establish`), which EXPLAIN
+//! with values cannot show: `tests/query_plans.rs` also runs each query under
+//! a generic plan and reads the transaction's scan counters.
 
 use std::collections::BTreeSet;
 

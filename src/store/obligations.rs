@@ -301,29 +301,44 @@ pub fn upsert(
     Ok((row, outcome))
 }
 
+/// Ids per query of [`assignments_of`].
+const ASSIGNMENT_CHUNK: usize = 500;
+
+/// The items' assignments, by item (each item's together, by party and role).
+///
+/// In chunks of [`ASSIGNMENT_CHUNK`] ids: past a few thousand ids (6,000 to
+/// 7,000 on the generated dataset, fewer the more parties share the
+/// assignments) SQLite 3.50 stops driving the join from the ids and reads
+/// every assignment of each party instead, ten times slower for a programme
+/// of 10,000 items (BENCHMARKS.md).
 pub fn assignments_of(
     conn: &mut Conn,
     obligation_ids: &[String],
 ) -> QueryResult<Vec<AssignmentView>> {
-    let rows: Vec<(String, String, String, String, String, String, String)> = assignments::table
-        .inner_join(organisations::table)
-        .inner_join(parties::table)
-        .filter(assignments::obligation_id.eq_any(obligation_ids))
-        .order((
-            assignments::obligation_id.asc(),
-            parties::code.asc(),
-            assignments::role.asc(),
-        ))
-        .select((
-            assignments::obligation_id,
-            assignments::organisation_id,
-            organisations::key,
-            organisations::name,
-            organisations::time_zone,
-            parties::code,
-            assignments::role,
-        ))
-        .load(conn)?;
+    type Row = (String, String, String, String, String, String, String);
+    let mut rows: Vec<Row> = Vec::new();
+    for chunk in obligation_ids.chunks(ASSIGNMENT_CHUNK) {
+        let read: Vec<Row> = assignments::table
+            .inner_join(organisations::table)
+            .inner_join(parties::table)
+            .filter(assignments::obligation_id.eq_any(chunk))
+            .order((
+                assignments::obligation_id.asc(),
+                parties::code.asc(),
+                assignments::role.asc(),
+            ))
+            .select((
+                assignments::obligation_id,
+                assignments::organisation_id,
+                organisations::key,
+                organisations::name,
+                organisations::time_zone,
+                parties::code,
+                assignments::role,
+            ))
+            .load(conn)?;
+        rows.extend(read);
+    }
     Ok(rows
         .into_iter()
         .map(
