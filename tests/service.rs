@@ -422,8 +422,9 @@ fn foreign_keys_and_checks_are_enforced_on_every_pooled_connection() {
 /// Every pooled connection is set up for its backend: on PostgreSQL it plans
 /// each prepared statement once (generic plans: planning was most of a GET's
 /// cost), except inside reminder planning transactions, which get
-/// PostgreSQL's own choice back for the transaction only; on SQLite it has
-/// the configured page cache (16 MiB by default, SQLite's own is 2 MiB).
+/// PostgreSQL's own choice back for the transaction only; on SQLite it writes
+/// ahead (readers beside the writer) and waits the configured time for the
+/// write lock.
 #[test]
 fn pooled_connections_get_their_backends_settings() {
     use diesel::sql_types::{BigInt, Text};
@@ -434,9 +435,14 @@ fn pooled_connections_get_their_backends_settings() {
         plan_cache_mode: String,
     }
     #[derive(diesel::QueryableByName)]
-    struct CacheSize {
+    struct Journal {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Busy {
         #[diesel(sql_type = BigInt)]
-        cache_size: i64,
+        timeout: i64,
     }
     fn mode(conn: &mut accord::db::Conn) -> String {
         diesel::sql_query("SHOW plan_cache_mode")
@@ -446,7 +452,7 @@ fn pooled_connections_get_their_backends_settings() {
     }
     let db = TestDb::new();
     let pool = db.migrated_pool();
-    assert_eq!(db.settings().database.sqlite_cache_mib, 16);
+    let busy_ms = db.settings().database.sqlite_busy_timeout_ms;
     let mut held = Vec::new();
     for _ in 0..3 {
         let mut conn = pool.get().unwrap();
@@ -462,12 +468,16 @@ fn pooled_connections_get_their_backends_settings() {
                 assert_eq!(mode(&mut conn), "force_generic_plan");
             }
             accord::db::Backend::Sqlite => {
-                let size = diesel::sql_query("SELECT cache_size FROM pragma_cache_size()")
-                    .get_result::<CacheSize>(&mut *conn)
+                let journal = diesel::sql_query("SELECT journal_mode FROM pragma_journal_mode()")
+                    .get_result::<Journal>(&mut *conn)
                     .unwrap()
-                    .cache_size;
-                // Negative: KiB rather than pages.
-                assert_eq!(size, -16 * 1024);
+                    .journal_mode;
+                assert_eq!(journal, "wal");
+                let timeout = diesel::sql_query("SELECT timeout FROM pragma_busy_timeout()")
+                    .get_result::<Busy>(&mut *conn)
+                    .unwrap()
+                    .timeout;
+                assert_eq!(u64::try_from(timeout).unwrap(), busy_ms);
             }
         }
         held.push(conn);
