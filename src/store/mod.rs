@@ -144,10 +144,20 @@ pub const CHUNK: usize = 5_000;
 /// Loads rows by a list of ids, `CHUNK` ids per query.
 pub fn in_chunks<T>(
     ids: &[String],
+    load: impl FnMut(&[String]) -> diesel::QueryResult<Vec<T>>,
+) -> diesel::QueryResult<Vec<T>> {
+    in_chunks_of(CHUNK, ids, load)
+}
+
+/// Loads rows by a list of ids, `size` ids per query (for a query whose plan
+/// needs fewer than `CHUNK`).
+pub fn in_chunks_of<T>(
+    size: usize,
+    ids: &[String],
     mut load: impl FnMut(&[String]) -> diesel::QueryResult<Vec<T>>,
 ) -> diesel::QueryResult<Vec<T>> {
     let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in ids.chunks(size) {
         found.extend(load(chunk)?);
     }
     Ok(found)

@@ -316,9 +316,8 @@ pub fn assignments_of(
     obligation_ids: &[String],
 ) -> QueryResult<Vec<AssignmentView>> {
     type Row = (String, String, String, String, String, String, String);
-    let mut rows: Vec<Row> = Vec::new();
-    for chunk in obligation_ids.chunks(ASSIGNMENT_CHUNK) {
-        let read: Vec<Row> = assignments::table
+    let rows: Vec<Row> = super::in_chunks_of(ASSIGNMENT_CHUNK, obligation_ids, |chunk| {
+        assignments::table
             .inner_join(organisations::table)
             .inner_join(parties::table)
             .filter(assignments::obligation_id.eq_any(chunk))
@@ -336,9 +335,8 @@ pub fn assignments_of(
                 parties::code,
                 assignments::role,
             ))
-            .load(conn)?;
-        rows.extend(read);
-    }
+            .load(conn)
+    })?;
     Ok(rows
         .into_iter()
         .map(
